@@ -1,0 +1,45 @@
+# incidentd: `make run` and `make test` are all a fresh Debian 12 machine needs.
+SHELL := /bin/bash
+BUILD ?= build
+CONFIG ?= config/incidentd.yaml
+JOBS ?= $(shell nproc)
+BUILD_TYPE ?= RelWithDebInfo
+
+# Every Debian package the build, the tests and the benchmarks use.
+DEBIAN_PACKAGES := g++ make cmake ninja-build pkg-config ccache curl python3 \
+  libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev
+
+.PHONY: deps build run test bench format clean
+
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/incidentd --config $(CONFIG)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Decoder micro-benchmarks and HTTP ingestion through the load generator; bench/README.md explains the figures.
+bench: build
+	bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD)

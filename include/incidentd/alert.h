@@ -1,0 +1,38 @@
+// Alert: an alert as the engine keeps it, identified by its fingerprint.
+//
+// Labels are the identity (their fingerprint; the PagerDuty format uses its dedup key instead), annotations are the
+// description and may change with each refresh. An alert is firing until it is resolved: an explicit resolve, ends_at
+// passing, or resolve_timeout passing without a refresh.
+//
+// Ownership: the engine's alert store owns alerts and the symbol table their label sets point into.
+#pragma once
+
+#include <cstdint>
+
+#include "incidentd/alert_batch.h"
+#include "incidentd/clock.h"
+#include "incidentd/label.h"
+#include "incidentd/label_set.h"
+
+namespace incidentd {
+
+enum class AlertStatus : uint8_t { kFiring, kResolved };
+std::string_view StatusName(AlertStatus s);  // "firing" / "resolved"
+
+struct Alert {
+  Fingerprint fingerprint;
+  LabelSet labels;
+  LabelSet annotations;
+  Symbol generator_url;
+  AlertStatus status = AlertStatus::kFiring;
+  AlertFormat format = AlertFormat::kPrometheus;
+  EndsAtKind ends_kind = EndsAtKind::kTimeout;
+  bool acknowledged = false;
+  Time starts_at{};
+  Time ends_at{};           // when it resolves (kGiven, kTimeout) or resolved; kZeroTime while kNever and firing
+  Time first_seen{};        // first received
+  Time updated_at{};        // last received (refresh)
+  uint64_t duplicates = 0;  // receptions after the first
+};
+
+}  // namespace incidentd

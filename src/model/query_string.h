@@ -1,0 +1,14 @@
+// Reading URL query strings ("active=false&filter=...").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace incidentd {
+
+// Finds the first `name=value` pair; value is raw (not percent-decoded), empty for a bare `name`. False if absent.
+bool QueryParam(std::string_view query, std::string_view name, std::string_view* value);
+// Percent-decodes a query value ('+' is a space). False when an escape is malformed.
+bool PercentDecode(std::string_view in, std::string* out);
+
+}  // namespace incidentd
