@@ -1,0 +1,89 @@
+// AlertStore: the engine's alerts, keyed by fingerprint, with Alertmanager's merge rules and the timers that resolve
+// alerts whose end passed and forget resolved ones after a retention.
+//
+// Apply merges one decoded alert: a new fingerprint is added; a known one is refreshed (its end moves, annotations
+// are replaced, duplicates counted), resolved, re-fired or acknowledged. Advance(now) fires due timers. All times come
+// from the caller: the store reads no clock.
+//
+// Thread rule: single-threaded (the engine's thread).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "incidentd/alert.h"
+#include "incidentd/alert_batch.h"
+#include "incidentd/label_set.h"
+
+namespace incidentd::engine {
+
+struct AlertStoreOptions {
+  Duration resolve_timeout = std::chrono::minutes(5);      // for alerts sent without an end
+  Duration resolved_retention = std::chrono::minutes(15);  // how long a resolved alert is still tracked
+};
+
+// What Apply did to the store; the engine's later stages react to these.
+enum class AlertChange : uint8_t {
+  kNew,           // a new fingerprint, firing
+  kNewResolved,   // a new fingerprint that arrived already resolved
+  kRefreshed,     // known and unchanged in state (firing stays firing, resolved stays resolved)
+  kResolved,      // was firing, now resolved
+  kRefired,       // was resolved, fires again
+  kAcknowledged,  // a firing alert was acknowledged by its sender
+  kIgnored,       // acknowledge/resolve for an alert never seen, or acknowledge of a resolved one
+};
+
+class AlertStore {
+ public:
+  explicit AlertStore(AlertStoreOptions options) : options_(options) {}
+  AlertStore(const AlertStore&) = delete;
+  AlertStore& operator=(const AlertStore&) = delete;
+  ~AlertStore();
+
+  AlertChange Apply(const AlertBatch& batch, const AlertInput& input, Time now);
+  // Resolves firing alerts whose end is at or before now and drops resolved ones past retention. Appends the
+  // fingerprints it resolved to `resolved` when given.
+  void Advance(Time now, std::vector<Fingerprint>* resolved = nullptr);
+  // The earliest time Advance has work to do, if any.
+  std::optional<Time> NextDeadline();
+
+  const Alert* Find(Fingerprint fp) const;
+  size_t size() const { return alerts_.size(); }
+  size_t firing() const { return firing_; }
+  const SymbolTable& symbols() const { return symbols_; }
+
+  // Calls fn(const Alert&) for every alert, in no particular order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const auto& [fp, e] : alerts_) fn(e.alert);
+  }
+
+ private:
+  struct Entry {
+    Alert alert;
+    Time scheduled = Time::max();  // the time of this alert's live timer, Time::max() if none
+  };
+  struct Timer {
+    Time at;
+    Fingerprint fp;
+    bool operator>(const Timer& o) const { return at > o.at; }
+  };
+
+  Entry& Insert(const AlertBatch& batch, const AlertInput& input, Time now);
+  void SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input);
+  std::optional<Time> Deadline(const Alert& a) const;
+  void Schedule(Entry& e);
+  void SetStatus(Alert& a, AlertStatus s);
+  void Erase(Fingerprint fp);
+
+  AlertStoreOptions options_;
+  SymbolTable symbols_;
+  std::unordered_map<Fingerprint, Entry, FingerprintHash> alerts_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  size_t firing_ = 0;
+};
+
+}  // namespace incidentd::engine
