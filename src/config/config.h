@@ -1,0 +1,56 @@
+// Config: the daemon's configuration file (YAML), loaded and validated whole.
+//
+// LoadConfig reads the file, checks every key (unknown keys, wrong types, bad durations and sizes are errors), expands
+// `rule_files` globs relative to the file's directory and parses each rule file. The first error comes back as
+// "file:line:col: message", the form `incidentd check-config` prints. A Config is a plain value; the daemon builds
+// everything from one and never re-reads the file behind its back. docs/configuration.md documents every key.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "decode/decoder.h"
+#include "decode/generic_mapping.h"
+#include "incidentd/clock.h"
+#include "incidentd/status.h"
+
+namespace incidentd::config {
+
+struct HttpOptions {
+  int io_threads = 2;                                    // Default: 2; REQUIRES: 1..64
+  uint64_t max_body_bytes = 16 << 20;                    // larger bodies get 413
+  uint64_t max_header_bytes = 16 << 10;                  // larger headers get 431
+  Duration header_timeout = std::chrono::seconds(10);    // from first byte to the end of the header
+  Duration body_timeout = std::chrono::seconds(30);      // to read the whole body
+  Duration idle_timeout = std::chrono::seconds(120);     // keep-alive connection with no request
+  Duration shutdown_timeout = std::chrono::seconds(10);  // in-flight requests get this long on SIGTERM
+};
+
+struct EngineOptions {
+  uint64_t queue_capacity = 200000;                        // alerts waiting for the engine; beyond: 503
+  Duration resolved_retention = std::chrono::minutes(15);  // resolved alerts are kept this long, then dropped
+};
+
+struct Config {
+  std::string path;                       // the file it was loaded from
+  std::string listen = "127.0.0.1:9093";  // host:port or [v6]:port
+  std::string data_dir = "/var/lib/incidentd";
+  std::vector<std::string> rule_files;  // globs as written
+  std::vector<std::string> rule_paths;  // the files they matched, sorted
+  std::string log_level = "info";       // trace, debug, info, warn, error, critical, off
+  Duration resolve_timeout = std::chrono::minutes(5);
+  HttpOptions http;
+  EngineOptions engine;
+  decode::Limits limits;
+  std::vector<decode::GenericMapping> generic_webhooks;
+};
+
+// Loads and validates path. Relative data_dir and rule_files are taken relative to the file's directory.
+Result<Config> LoadConfig(const std::string& path);
+
+// Splits "host:port" / "[v6]:port"; an error names the value.
+Status ParseListen(const std::string& listen, std::string* host, uint16_t* port);
+
+bool ValidLogLevel(const std::string& level);
+
+}  // namespace incidentd::config
