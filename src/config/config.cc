@@ -7,23 +7,15 @@
 #include <set>
 
 #include "config/yaml_reader.h"
+#include "decode/validate.h"
 
 namespace incidentd::config {
 namespace {
 
 namespace fs = std::filesystem;
 
-bool ValidLabelName(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool ValidPointer(std::string_view p) { return p.empty() || p[0] == '/'; }
+using decode::IsValidJsonPointer;
+using decode::IsValidName;
 
 std::string Resolve(const fs::path& base, const std::string& p) {
   if (p.empty() || fs::path(p).is_absolute()) return p;
@@ -85,7 +77,8 @@ bool ReadLimits(YamlReader& r, const YAML::Node& n, decode::Limits* l) {
 
 bool ReadPointer(YamlReader& r, const YAML::Node& v, const std::string& key, std::string* out) {
   if (!r.ReadString(v, key, out)) return false;
-  if (!ValidPointer(*out)) return r.Fail(v, key + ": a JSON pointer must be empty or start with '/'");
+  if (!IsValidJsonPointer(*out))
+    return r.Fail(v, key + ": not a JSON pointer (RFC 6901: empty, or /a/b with ~0 and ~1 escapes)");
   return true;
 }
 
@@ -95,8 +88,9 @@ bool ReadPointerMap(YamlReader& r, const YAML::Node& v, const std::string& key, 
   size_t i = 0;
   for (auto it = v.begin(); it != v.end(); ++it, ++i) {
     const auto& [name, pointer] = (*out)[i];
-    if (label_names && !ValidLabelName(name)) return r.Fail(it->first, key + ": invalid label name '" + name + "'");
-    if (!ValidPointer(pointer)) return r.Fail(it->second, key + "." + name + ": a JSON pointer must start with '/'");
+    if (label_names && !IsValidName(name)) return r.Fail(it->first, key + ": invalid label name '" + name + "'");
+    if (!IsValidJsonPointer(pointer))
+      return r.Fail(it->second, key + "." + name + ": not a JSON pointer (RFC 6901: /a/b with ~0 and ~1 escapes)");
   }
   return true;
 }
@@ -116,7 +110,7 @@ bool ReadMapping(YamlReader& r, const YAML::Node& n, const std::string& where, d
                            if (k == "static_labels") {
                              if (!r.ReadStringMap(v, key, &m->static_labels)) return false;
                              for (const auto& [name, value] : m->static_labels) {
-                               if (!ValidLabelName(name)) return r.Fail(v, key + ": invalid label name '" + name + "'");
+                               if (!IsValidName(name)) return r.Fail(v, key + ": invalid label name '" + name + "'");
                              }
                              return true;
                            }

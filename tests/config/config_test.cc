@@ -89,7 +89,7 @@ TEST_F(ConfigTest, ErrorsCarryFileLineColumn) {
       {"generic_webhooks:\n  - name: Bad Name\n    labels_from: /l\n",
        "2:11: generic_webhooks[0].name: use only a-z, 0-9, '_' and '-'"},
       {"generic_webhooks:\n  - name: g\n    labels: {alertname: title}\n",
-       "3:25: generic_webhooks[0].labels.alertname: a JSON pointer must start with '/'"},
+       "3:25: generic_webhooks[0].labels.alertname: not a JSON pointer (RFC 6901: /a/b with ~0 and ~1 escapes)"},
       {"generic_webhooks:\n  - name: g\n    labels: {bad-name: /x}\n",
        "3:14: generic_webhooks[0].labels: invalid label name 'bad-name'"},
       {"generic_webhooks:\n  - name: g\n",
