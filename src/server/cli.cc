@@ -1,0 +1,85 @@
+#include "server/cli.h"
+
+#include <ostream>
+
+#include "config/config.h"
+#include "observability/logging.h"
+#include "server/daemon.h"
+
+namespace incidentd::server {
+
+std::string HelpText() {
+  return std::string(
+             "incidentd turns monitoring alerts into incidents and pages the right people.\n"
+             "\n"
+             "Usage:\n"
+             "  incidentd [--config FILE] [--log-level LEVEL]   run the daemon\n"
+             "  incidentd check-config [--config FILE]          validate the config and its rule files; on error\n"
+             "                                                  print file:line:col: message and exit 1\n"
+             "  incidentd --version                             print the version\n"
+             "  incidentd --help                                print this help\n"
+             "\n"
+             "Options:\n"
+             "  --config FILE       the YAML config (default ") +
+         kDefaultConfigPath +
+         ")\n"
+         "  --log-level LEVEL   trace, debug, info, warn, error, critical or off; overrides log_level\n"
+         "\n"
+         "The daemon stops gracefully on SIGTERM or SIGINT. Configuration keys: docs/configuration.md;\n"
+         "HTTP API: docs/api.md.\n";
+}
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string command = "run";
+  std::string config_path = kDefaultConfigPath;
+  std::string log_level;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* dst) {
+      if (i + 1 >= args.size()) {
+        err << "incidentd: " << a << " needs a value\n";
+        return false;
+      }
+      *dst = args[++i];
+      return true;
+    };
+    if (a == "--help" || a == "-h") {
+      out << HelpText();
+      return 0;
+    } else if (a == "--version") {
+      out << "incidentd " << INCIDENTD_VERSION << "\n";
+      return 0;
+    } else if (a == "--config") {
+      if (!value(&config_path)) return 2;
+    } else if (a.starts_with("--config=")) {
+      config_path = a.substr(9);
+    } else if (a == "--log-level") {
+      if (!value(&log_level)) return 2;
+    } else if (a.starts_with("--log-level=")) {
+      log_level = a.substr(12);
+    } else if (i == 0 && a == "check-config") {
+      command = a;
+    } else {
+      err << "incidentd: unknown argument '" << a << "' (see incidentd --help)\n";
+      return 2;
+    }
+  }
+  if (!log_level.empty() && !config::ValidLogLevel(log_level)) {
+    err << "incidentd: --log-level: must be one of trace, debug, info, warn, error, critical, off\n";
+    return 2;
+  }
+  Result<config::Config> config = config::LoadConfig(config_path);
+  if (!config.ok()) {
+    err << config.status().message() << "\n";
+    return 1;
+  }
+  if (command == "check-config") {
+    out << config_path << ": ok (" << config->rule_paths.size() << " rule files)\n";
+    return 0;
+  }
+  if (!log_level.empty()) config->log_level = log_level;
+  observability::SetUpLogging(config->log_level);
+  return RunUntilSignal(std::move(*config));
+}
+
+}  // namespace incidentd::server

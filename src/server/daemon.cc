@@ -1,0 +1,133 @@
+#include "server/daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "decode/factory.h"
+#include "engine/engine.h"
+#include "observability/metrics.h"
+#include "server/engine_loop.h"
+#include "server/routes.h"
+#include "sources/http/http_server.h"
+#include "sources/http/router.h"
+
+namespace incidentd::server {
+
+namespace net = boost::asio;
+
+struct Daemon::Parts {
+  SystemClock system_clock;
+  observability::Registry metrics;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<EngineLoop> loop;
+  std::unique_ptr<http::Router> router;
+  std::unique_ptr<Routes> routes;  // the handlers the router points at
+  net::io_context ioc;
+  std::unique_ptr<http::HttpServer> server;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::atomic<bool> ready{false};
+  bool stopped = false;
+  std::mutex stop_mu;
+
+  ~Parts() {
+    // The server goes first, then the io_context with any connection still queued in it; the router they point
+    // at is declared before both and outlives them.
+    server.reset();
+  }
+};
+
+Daemon::Daemon(config::Config config, const Clock* clock)
+    : config_(std::move(config)), parts_(std::make_unique<Parts>()) {
+  Parts& p = *parts_;
+  const Clock& c = clock ? *clock : p.system_clock;
+  engine::EngineOptions eo;
+  eo.alerts.resolve_timeout = config_.resolve_timeout;
+  eo.alerts.resolved_retention = config_.engine.resolved_retention;
+  p.engine = std::make_unique<engine::Engine>(eo);
+  p.loop = std::make_unique<EngineLoop>(*p.engine, c, config_.engine.queue_capacity, MakeTickHook(p.metrics));
+  p.router = std::make_unique<http::Router>(p.metrics);
+  p.routes = std::make_unique<Routes>(config_, *p.router, *p.loop, p.metrics, p.ready);
+}
+
+Daemon::~Daemon() { Stop(); }
+
+Status Daemon::Start() {
+  Parts& p = *parts_;
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) return Status::Unavailable("data_dir: cannot create '" + config_.data_dir + "': " + ec.message());
+
+  std::string host;
+  uint16_t port;
+  Status s = config::ParseListen(config_.listen, &host, &port);
+  if (!s.ok()) return s;
+  http::ServerOptions so;
+  so.max_body_bytes = config_.http.max_body_bytes;
+  so.max_header_bytes = config_.http.max_header_bytes;
+  so.header_timeout = config_.http.header_timeout;
+  so.body_timeout = config_.http.body_timeout;
+  so.idle_timeout = config_.http.idle_timeout;
+  p.server = std::make_unique<http::HttpServer>(p.ioc, *p.router, so);
+  s = p.server->Start(host, port);
+  if (!s.ok()) return s;
+
+  p.loop->Start();
+  p.work.emplace(p.ioc.get_executor());
+  for (int i = 0; i < config_.http.io_threads; ++i) p.threads.emplace_back([&p] { p.ioc.run(); });
+  p.ready = true;
+  spdlog::info("incidentd listening on {}:{} ({} I/O threads, data_dir {}, {} rule files)", host, p.server->port(),
+               config_.http.io_threads, config_.data_dir, config_.rule_paths.size());
+  return Status::Ok();
+}
+
+uint16_t Daemon::port() const { return parts_->server ? parts_->server->port() : 0; }
+
+void Daemon::PokeEngine() { parts_->loop->Poke(); }
+
+void Daemon::Stop() {
+  Parts& p = *parts_;
+  std::lock_guard lock(p.stop_mu);
+  if (p.stopped) return;
+  p.stopped = true;
+  p.ready = false;
+  if (p.server) {
+    p.server->Stop();
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(config_.http.shutdown_timeout);
+    if (!p.server->WaitForConnections(deadline)) spdlog::warn("shutdown: connections still open after the timeout");
+  }
+  p.loop->Stop();  // applies what is queued
+  p.work.reset();
+  p.ioc.stop();
+  for (auto& t : p.threads) t.join();
+  p.threads.clear();
+  spdlog::info("incidentd stopped");
+}
+
+int RunUntilSignal(config::Config config) {
+  // Signals first, so a SIGTERM during start-up is a graceful stop too. Their own io_context keeps the stop off the
+  // daemon's threads, which the stop joins.
+  net::io_context signals_ioc;
+  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code& ec, int sig) {
+    if (!ec) spdlog::info("signal {}: stopping", sig);
+  });
+  Daemon daemon(std::move(config));
+  Status s = daemon.Start();
+  if (!s.ok()) {
+    spdlog::critical("cannot start: {}", s.message());
+    return 1;
+  }
+  signals_ioc.run();
+  daemon.Stop();
+  return 0;
+}
+
+}  // namespace incidentd::server

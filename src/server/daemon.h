@@ -1,0 +1,39 @@
+// Daemon: the composition root. Builds every part from a Config, wires them, runs them, stops them in order.
+//
+// Start binds the listener, starts the engine loop and the I/O threads, and turns ready. Stop (any thread, also from
+// a signal) turns not-ready, stops accepting, lets in-flight requests finish for up to http.shutdown_timeout, drains
+// the engine queue, then stops the threads. RunUntilSignal does Start, waits for SIGTERM or SIGINT, and Stops.
+//
+// Thread rule: Start, then Stop once; port() after Start.
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "incidentd/clock.h"
+#include "incidentd/status.h"
+
+namespace incidentd::server {
+
+class Daemon {
+ public:
+  // clock: the engine's time source; the system clock when null.
+  explicit Daemon(config::Config config, const Clock* clock = nullptr);
+  ~Daemon();
+
+  Status Start();
+  void Stop();
+  uint16_t port() const;
+  // Wakes the engine to look at its timers (tests that drive a FakeClock).
+  void PokeEngine();
+
+ private:
+  struct Parts;
+  config::Config config_;
+  std::unique_ptr<Parts> parts_;
+};
+
+// Runs the daemon until SIGTERM/SIGINT. Returns the process exit code.
+int RunUntilSignal(config::Config config);
+
+}  // namespace incidentd::server

@@ -1,0 +1,109 @@
+#include "server/engine_loop.h"
+
+#include <spdlog/spdlog.h>
+
+namespace incidentd::server {
+
+EngineLoop::EngineLoop(engine::Engine& engine, const Clock& clock, size_t capacity_alerts, TickHook hook)
+    : engine_(engine), clock_(clock), capacity_(capacity_alerts), hook_(std::move(hook)) {}
+
+EngineLoop::~EngineLoop() { Stop(); }
+
+void EngineLoop::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EngineLoop::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool EngineLoop::Submit(AlertBatch&& batch, Done done) {
+  const size_t n = batch.size();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    // A batch larger than the whole queue is still taken when the queue is empty, so no valid request is refused
+    // forever.
+    size_t queued = queued_alerts_.load(std::memory_order_relaxed);
+    if (queued > 0 && queued + n > capacity_) return false;
+    queued_alerts_.store(queued + n, std::memory_order_relaxed);
+    queue_.push_back(Item{std::move(batch), std::move(done), {}});
+  }
+  cv_.notify_one();
+  return true;
+}
+
+bool EngineLoop::Read(ReadFn fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    queue_.push_back(Item{AlertBatch(), {}, std::move(fn)});
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void EngineLoop::Poke() {
+  {
+    std::lock_guard lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_one();
+}
+
+void EngineLoop::Run() {
+  std::vector<Item> work;
+  std::vector<BatchReceipt> receipts;
+  for (;;) {
+    bool stop;
+    {
+      std::unique_lock lock(mu_);
+      auto ready = [&] { return !queue_.empty() || stopping_ || poked_; };
+      if (!ready()) {
+        std::optional<Time> deadline = engine_.NextDeadline();
+        if (deadline) {
+          // The deadline is in the clock's time; wait at most until then in real time (a FakeClock is poked instead).
+          Duration wait = *deadline - clock_.Now();
+          if (wait.count() > 0) cv_.wait_for(lock, std::min<Duration>(wait, std::chrono::seconds(1)), ready);
+        } else {
+          cv_.wait(lock, ready);
+        }
+      }
+      work.swap(queue_);
+      poked_ = false;
+      stop = stopping_ && work.empty();
+    }
+    if (stop) break;
+    const Time now = clock_.Now();
+    size_t batches = 0, alerts = 0;
+    receipts.clear();
+    for (Item& item : work) {
+      if (item.read) continue;
+      engine::BatchResult r = engine_.Apply(item.batch, now);
+      receipts.push_back({Status::Ok(), r.new_alerts, r.refreshed + r.refired + r.acknowledged, r.resolved, r.ignored});
+      ++batches;
+      alerts += item.batch.size();
+    }
+    engine_.Advance(now);
+    queued_alerts_.fetch_sub(alerts, std::memory_order_relaxed);
+    // The tick is complete: answer the senders, then the readers, who see the tick's state.
+    size_t i = 0;
+    for (Item& item : work) {
+      if (!item.read && item.done) item.done(receipts[i]);
+      if (!item.read) ++i;
+    }
+    for (Item& item : work) {
+      if (item.read) item.read(engine_);
+    }
+    if (hook_) hook_(engine_, batches, alerts);
+    work.clear();
+  }
+  spdlog::debug("engine loop stopped");
+}
+
+}  // namespace incidentd::server

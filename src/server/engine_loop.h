@@ -1,0 +1,67 @@
+// EngineLoop: the engine's thread. It owns the Engine and feeds it in ticks from a bounded queue.
+//
+// A tick: take everything queued (batches from the I/O threads, reads from the API), apply the batches with one
+// `now` from the clock, advance the timers, then answer: each batch's `done`, then each read. The queue is bounded
+// in alerts, not requests, so memory stays bounded whatever the batch sizes; a full queue refuses (HTTP 503).
+// Producers take the queue's mutex only to append a pointer-sized item, once per request, never per alert.
+//
+// Thread rule: Submit/Read/Stop from any thread; the engine is touched only on the loop's thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "incidentd/alert_sink.h"
+#include "incidentd/clock.h"
+
+namespace incidentd::server {
+
+class EngineLoop final : public AlertSink {
+ public:
+  using ReadFn = std::function<void(const engine::Engine&)>;
+  // Called on the loop's thread after each tick that did work, for metrics.
+  using TickHook = std::function<void(const engine::Engine&, size_t batches, size_t alerts)>;
+
+  EngineLoop(engine::Engine& engine, const Clock& clock, size_t capacity_alerts, TickHook hook = {});
+  ~EngineLoop() override;
+
+  void Start();
+  // Refuses new work, finishes what is queued, and joins the thread.
+  void Stop();
+
+  bool Submit(AlertBatch&& batch, Done done) override;
+  // Runs fn on the loop's thread after the current tick. False when stopping.
+  bool Read(ReadFn fn);
+
+  size_t queued_alerts() const { return queued_alerts_.load(std::memory_order_relaxed); }
+  // Wakes the loop to re-check its timers now (tests drive a FakeClock with this).
+  void Poke();
+
+ private:
+  struct Item {
+    AlertBatch batch;
+    Done done;
+    ReadFn read;
+  };
+  void Run();
+
+  engine::Engine& engine_;
+  const Clock& clock_;
+  const size_t capacity_;
+  TickHook hook_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Item> queue_;
+  bool stopping_ = false;
+  bool poked_ = false;
+  std::atomic<size_t> queued_alerts_{0};
+  std::thread thread_;
+};
+
+}  // namespace incidentd::server

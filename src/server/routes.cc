@@ -1,0 +1,91 @@
+#include "server/routes.h"
+
+#include "api/alerts_api.h"
+#include "decode/factory.h"
+
+namespace incidentd::server {
+
+namespace bhttp = boost::beast::http;
+
+Routes::Routes(const config::Config& config, http::Router& router, EngineLoop& loop, observability::Registry& metrics,
+               const std::atomic<bool>& ready) {
+  auto intake = [&](AlertFormat format) {
+    auto h = std::make_shared<http::IntakeHandler>(decode::MakeDecoder(format, config.limits), loop, metrics);
+    intake_.push_back(h);
+    return [h](const http::Request& req, http::Responder respond) { (*h)(req, std::move(respond)); };
+  };
+  router.Add(bhttp::verb::post, "/api/v2/alerts", "alerts_post", intake(AlertFormat::kPrometheus));
+  router.Add(bhttp::verb::post, "/api/v1/webhook/alertmanager", "webhook_alertmanager",
+             intake(AlertFormat::kAlertmanagerWebhook));
+  router.Add(bhttp::verb::post, "/v2/enqueue", "pagerduty_enqueue", intake(AlertFormat::kPagerDuty));
+
+  generic_ = std::make_shared<http::GenericIntake>();
+  for (const decode::GenericMapping& m : config.generic_webhooks) {
+    generic_->Add(m.name,
+                  std::make_unique<http::IntakeHandler>(decode::MakeGenericDecoder(m, config.limits), loop, metrics));
+  }
+  router.Add(bhttp::verb::post, "/api/v1/webhook/{name}", "webhook_generic",
+             [g = generic_](const http::Request& req, http::Responder respond) { (*g)(req, std::move(respond)); });
+
+  router.Add(bhttp::verb::get, "/api/v2/alerts", "alerts_get",
+             [&loop](const http::Request& req, http::Responder respond) {
+               Result<api::AlertsQuery> q = api::ParseAlertsQuery(req.query);
+               if (!q.ok()) return respond(http::ErrorResponse(400, q.status().message()));
+               bool queued = loop.Read([q = *q, respond](const engine::Engine& e) {
+                 http::Response r;
+                 r.body = api::RenderAlerts(e, q);
+                 respond(std::move(r));
+               });
+               if (!queued) respond(http::ErrorResponse(503, "shutting down"));
+             });
+
+  router.Add(bhttp::verb::get, "/healthz", "healthz", [](const http::Request&, http::Responder respond) {
+    http::Response r;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = "ok\n";
+    respond(std::move(r));
+  });
+  router.Add(bhttp::verb::get, "/readyz", "readyz", [&ready](const http::Request&, http::Responder respond) {
+    http::Response r;
+    r.content_type = "text/plain; charset=utf-8";
+    r.status = ready.load() ? 200 : 503;
+    r.body = ready.load() ? "ready\n" : "not ready\n";
+    respond(std::move(r));
+  });
+  router.Add(bhttp::verb::get, "/metrics", "metrics", [&metrics](const http::Request&, http::Responder respond) {
+    http::Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics.Render();
+    respond(std::move(r));
+  });
+  metrics.AddGaugeFunction("incidentd_engine_queue_alerts", "Alerts waiting in the engine queue.", {},
+                           [&loop] { return static_cast<double>(loop.queued_alerts()); });
+  metrics.GetGauge("incidentd_build_info", "Build information.", {{"version", INCIDENTD_VERSION}}).Set(1);
+}
+
+EngineLoop::TickHook MakeTickHook(observability::Registry& metrics) {
+  auto& active = metrics.GetGauge("incidentd_alerts_active", "Firing alerts.");
+  auto& tracked = metrics.GetGauge("incidentd_alerts_tracked", "Alerts held, firing or recently resolved.");
+  auto& ticks = metrics.GetCounter("incidentd_engine_ticks_total", "Engine ticks that applied work.");
+  const char* help = "Alert state changes made by the engine, by kind.";
+  auto& added = metrics.GetCounter("incidentd_engine_alerts_total", help, {{"change", "new"}});
+  auto& refreshed = metrics.GetCounter("incidentd_engine_alerts_total", help, {{"change", "refreshed"}});
+  auto& resolved = metrics.GetCounter("incidentd_engine_alerts_total", help, {{"change", "resolved"}});
+  auto& refired = metrics.GetCounter("incidentd_engine_alerts_total", help, {{"change", "refired"}});
+  auto& ignored = metrics.GetCounter("incidentd_engine_alerts_total", help, {{"change", "ignored"}});
+  auto last = std::make_shared<engine::EngineCounters>();
+  return [&, last](const engine::Engine& e, size_t batches, size_t) {
+    const engine::EngineCounters& c = e.counters();
+    active.Set(static_cast<double>(e.alerts().firing()));
+    tracked.Set(static_cast<double>(e.alerts().size()));
+    if (batches > 0) ticks.Inc();
+    added.Inc(c.alerts_new - last->alerts_new);
+    refreshed.Inc(c.alerts_refreshed - last->alerts_refreshed);
+    resolved.Inc(c.alerts_resolved - last->alerts_resolved);
+    refired.Inc(c.alerts_refired - last->alerts_refired);
+    ignored.Inc(c.alerts_ignored - last->alerts_ignored);
+    *last = c;
+  };
+}
+
+}  // namespace incidentd::server

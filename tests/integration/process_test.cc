@@ -1,0 +1,199 @@
+// The real binary as an operator runs it: command line, check-config, start, serve, SIGTERM.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include "integration/test_client.h"
+
+extern char** environ;
+
+namespace incidentd::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// A child process with its stdout and stderr captured; killed by PID if the test ends first.
+class Process {
+ public:
+  explicit Process(std::vector<std::string> args) {
+    int out[2], err[2];
+    EXPECT_EQ(::pipe(out), 0);
+    EXPECT_EQ(::pipe(err), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, err[0]);
+    args.insert(args.begin(), INCIDENTD_BINARY);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(posix_spawn(&pid_, INCIDENTD_BINARY, &fa, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(out[1]);
+    ::close(err[1]);
+    out_ = out[0];
+    err_ = err[0];
+  }
+  ~Process() {
+    if (pid_ > 0 && !exit_code_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(out_);
+    ::close(err_);
+  }
+  // Waits for exit, at most `within`; nullopt on timeout.
+  std::optional<int> Wait(std::chrono::seconds within = std::chrono::seconds(20)) {
+    auto deadline = Clock::now() + within;
+    while (Clock::now() < deadline) {
+      Drain(std::chrono::milliseconds(20));
+      int status;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        Drain(std::chrono::milliseconds(0));
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return exit_code_;
+      }
+    }
+    return std::nullopt;
+  }
+  // Reads stderr until it matches `re` or the deadline passes; returns the first capture group.
+  std::optional<std::string> WaitForStderr(const std::string& re,
+                                           std::chrono::seconds within = std::chrono::seconds(20)) {
+    std::regex r(re);
+    auto deadline = Clock::now() + within;
+    while (Clock::now() < deadline) {
+      std::smatch m;
+      if (std::regex_search(stderr_, m, r)) return m.size() > 1 ? m[1].str() : m[0].str();
+      Drain(std::chrono::milliseconds(50));
+    }
+    return std::nullopt;
+  }
+  void Signal(int sig) { ::kill(pid_, sig); }
+  const std::string& out() const { return stdout_; }
+  const std::string& err() const { return stderr_; }
+
+ private:
+  void Drain(std::chrono::milliseconds wait) {
+    pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(wait.count())) <= 0) return;
+    char buf[4096];
+    if (fds[0].revents & POLLIN) {
+      ssize_t n = ::read(out_, buf, sizeof buf);
+      if (n > 0) stdout_.append(buf, n);
+    }
+    if (fds[1].revents & POLLIN) {
+      ssize_t n = ::read(err_, buf, sizeof buf);
+      if (n > 0) stderr_.append(buf, n);
+    }
+  }
+  pid_t pid_ = -1;
+  int out_ = -1, err_ = -1;
+  std::optional<int> exit_code_;
+  std::string stdout_, stderr_;
+};
+
+class ProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("incidentd-proc-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "rules");
+    std::ofstream(dir_ / "rules/r.yaml") << "correlations:\n  - name: all\n    group_by: [alertname]\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Config(const std::string& extra = "", const std::string& listen = "127.0.0.1:0") {
+    std::ofstream(dir_ / "c.yaml") << "listen: " << listen << "\ndata_dir: data\nrule_files: [rules/*.yaml]\n" << extra;
+    return (dir_ / "c.yaml").string();
+  }
+  fs::path dir_;
+};
+
+TEST_F(ProcessTest, VersionAndHelp) {
+  Process v({"--version"});
+  EXPECT_EQ(v.Wait(), 0);
+  EXPECT_TRUE(v.out().starts_with("incidentd ")) << v.out();
+  Process h({"--help"});
+  EXPECT_EQ(h.Wait(), 0);
+  for (const char* want : {"check-config", "--config FILE", "--log-level", "--version", "SIGTERM"}) {
+    EXPECT_NE(h.out().find(want), std::string::npos) << want;
+  }
+  Process bad({"--frobnicate"});
+  EXPECT_EQ(bad.Wait(), 2);
+  EXPECT_NE(bad.err().find("unknown argument '--frobnicate'"), std::string::npos);
+}
+
+TEST_F(ProcessTest, CheckConfig) {
+  std::string good = Config();
+  Process ok({"check-config", "--config", good});
+  EXPECT_EQ(ok.Wait(), 0) << ok.err();
+  EXPECT_NE(ok.out().find("ok (1 rule files)"), std::string::npos) << ok.out();
+
+  std::string bad = Config("http:\n  io_threads: lots\n");
+  Process p({"check-config", "--config", bad});
+  EXPECT_EQ(p.Wait(), 1);
+  EXPECT_EQ(p.err(), bad + ":5:15: http.io_threads: must be an integer\n");
+}
+
+TEST_F(ProcessTest, ServesAndStopsGracefullyOnSigterm) {
+  Process d({"--config", Config(), "--log-level", "info"});
+  std::optional<std::string> port = d.WaitForStderr(R"(listening on 127\.0\.0\.1:(\d+))");
+  ASSERT_TRUE(port.has_value()) << d.err();
+  uint16_t p = static_cast<uint16_t>(std::stoi(*port));
+  {
+    TestClient c(p);
+    EXPECT_EQ(c.Get("/readyz").status, 200u);
+    EXPECT_EQ(c.Post("/api/v2/alerts", R"([{"labels":{"alertname":"Watchdog"}}])").status, 200u);
+    EXPECT_NE(c.Get("/api/v2/alerts").body.find("003b0a0f7d3fa569"), std::string::npos);
+  }
+  // A request in flight when SIGTERM arrives is finished; then the process exits 0. The 100 Continue proves the
+  // server is inside the request before the signal is sent.
+  TestClient inflight(p);
+  std::string body = R"([{"labels":{"alertname":"Late"}}])";
+  inflight.WriteRaw(
+      "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
+  ASSERT_EQ(inflight.Read().status, 100u);
+  d.Signal(SIGTERM);
+  ASSERT_TRUE(d.WaitForStderr("signal 15: stopping").has_value()) << d.err();
+  inflight.WriteRaw(body);
+  HttpResult r = inflight.Read();
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_FALSE(r.keep_alive);
+  EXPECT_EQ(d.Wait(), 0) << d.err();
+  EXPECT_NE(d.err().find("incidentd stopped"), std::string::npos);
+}
+
+TEST_F(ProcessTest, RefusesToStartOnABadConfigOrAPortInUse) {
+  Process bad({"--config", Config("", "nowhere")});
+  EXPECT_EQ(bad.Wait(), 1);
+  EXPECT_NE(bad.err().find("listen: 'nowhere' is not host:port"), std::string::npos) << bad.err();
+
+  Process first({"--config", Config()});
+  std::optional<std::string> port = first.WaitForStderr(R"(listening on 127\.0\.0\.1:(\d+))");
+  ASSERT_TRUE(port.has_value());
+  Process second({"--config", Config("", "127.0.0.1:" + *port)});
+  EXPECT_EQ(second.Wait(), 1);
+  EXPECT_NE(second.err().find("cannot start"), std::string::npos) << second.err();
+  first.Signal(SIGINT);
+  EXPECT_EQ(first.Wait(), 0);
+}
+
+}  // namespace
+}  // namespace incidentd::testing
