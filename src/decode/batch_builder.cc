@@ -68,8 +68,7 @@ void BatchBuilder::GeneratorUrl(AlertInput& alert, std::string_view url, std::st
 
 void BatchBuilder::Finish() {
   if (labels_seen_ == 0) Error("labels", "at least one label pair required");
-  if (in_order_ && !fingerprint_given_) batch_.set_fingerprint(Fingerprint(hash_));
-  std::string_view duplicate = batch_.Finish();
+  std::string_view duplicate = batch_.Finish(in_order_);
   if (!duplicate.empty()) [[unlikely]] {
     Error(FieldPath("labels", duplicate), "duplicate label name");
   }

@@ -39,8 +39,6 @@ class BatchBuilder {
     index_ = index;
     labels_seen_ = labels_kept_ = annotations_kept_ = 0;
     in_order_ = true;
-    fingerprint_given_ = false;
-    hash_ = Fingerprint::kOffset;
     last_name_ = {};
     return batch_.Begin();
   }
@@ -79,13 +77,10 @@ class BatchBuilder {
   void GeneratorUrl(AlertInput& alert, std::string_view url, std::string_view field);
 
   // Sets the current alert's fingerprint instead of the one of its labels.
-  void SetFingerprint(Fingerprint f) {
-    batch_.set_fingerprint(f);
-    fingerprint_given_ = true;
-  }
+  void SetFingerprint(Fingerprint f) { batch_.set_fingerprint(f); }
 
-  // Finishes the current alert: requires a label, rejects duplicate names, computes the fingerprint unless the
-  // decoder set one.
+  // Finishes the current alert: requires a label, rejects duplicate names. The fingerprint of its labels, unless the
+  // decoder set one, is computed with the others' by AlertBatch::ComputeFingerprints when the batch is done.
   void Finish();
 
   // Records an error on the current alert.
@@ -121,12 +116,11 @@ class BatchBuilder {
       if (labels_kept_ == limits_.max_labels + 1) TooMany("labels", limits_.max_labels, "max_labels");
       return;
     }
-    // Senders mostly list labels sorted (Go's JSON encoder sorts map keys). Hashing them as they come lets the CPU
-    // overlap the hash's multiply chain with the parsing, instead of running it alone in AlertBatch::Finish.
+    // Senders mostly list labels sorted (Go's JSON encoder sorts map keys); noticing it here spares the batch a sort
+    // check.
     if (in_order_) {
       if (NameBefore(last_name_, name)) {
         last_name_ = name;
-        hash_ = HashLabel(hash_, name, value);
       } else {
         in_order_ = false;
       }
@@ -148,14 +142,6 @@ class BatchBuilder {
       return;
     }
     batch_.AddAnnotation(name, value);
-  }
-
-  // FingerprintBuilder::Add, with the state in a register rather than in memory.
-  static uint64_t HashLabel(uint64_t h, std::string_view name, std::string_view value) {
-    for (unsigned char c : name) h = (h ^ c) * Fingerprint::kPrime;
-    h = (h ^ 0xff) * Fingerprint::kPrime;
-    for (unsigned char c : value) h = (h ^ c) * Fingerprint::kPrime;
-    return (h ^ 0xff) * Fingerprint::kPrime;
   }
 
   bool CheckedText(std::string_view name, std::string_view value, std::string_view kind, std::string_view field);
@@ -181,9 +167,7 @@ class BatchBuilder {
   size_t labels_seen_ = 0;  // non-empty labels sent, valid or not
   size_t labels_kept_ = 0;
   size_t annotations_kept_ = 0;
-  bool in_order_ = true;  // labels so far came sorted and unique: hash_ is their fingerprint
-  bool fingerprint_given_ = false;
-  uint64_t hash_ = Fingerprint::kOffset;
+  bool in_order_ = true;  // labels so far came sorted and unique
   std::string_view last_name_;
   std::string_view field_;  // how the label or annotation being added is named in errors; empty: by its name
 };

@@ -39,7 +39,10 @@ DecodeOutcome DecodeOndemand(simdjson::padded_string_view body, AlertFormat form
   DecodeOutcome out = NewOutcome(format, body.size());
   BatchBuilder builder(out, limits, /*check_utf8=*/false);
   simdjson::error_code error = Run(lease.parser(), body, false, decoder, parse, out, builder);
-  if (error == simdjson::SUCCESS) return out;
+  if (error == simdjson::SUCCESS) {
+    out.batch.ComputeFingerprints();
+    return out;
+  }
   if (error != simdjson::UTF8_ERROR) {
     out.AddError(-1, "body", MalformedJson(error, std::string::npos));
     return out;
@@ -54,6 +57,7 @@ DecodeOutcome DecodeOndemand(simdjson::padded_string_view body, AlertFormat form
     checked.AddError(-1, "body", MalformedJson(error, std::string::npos));
   }
   if (!checked_builder.reported_utf8()) checked.AddError(-1, "body", InvalidUtf8Body(first_bad));
+  checked.batch.ComputeFingerprints();
   return checked;
 }
 

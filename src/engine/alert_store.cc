@@ -40,7 +40,10 @@ void AlertStore::SetStatus(Alert& a, AlertStatus s) {
 void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input) {
   if (IdentityOnly(batch, input) && !a.labels.empty()) return;
   auto labels = batch.labels(input);
-  if (!SameLabels(a.labels, labels)) {
+  // Same fingerprint of labels, same labels: a 64-bit collision is as unlikely here as in Alertmanager, which
+  // relies on the same.
+  const bool same = !a.labels.empty() && input.fingerprint_of_labels;
+  if (!same && !SameLabels(a.labels, labels)) {
     LabelSet fresh = symbols_.Build(labels);
     symbols_.Release(a.labels);
     a.labels = std::move(fresh);

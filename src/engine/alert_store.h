@@ -11,8 +11,9 @@
 #include <cstdint>
 #include <optional>
 #include <queue>
-#include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "incidentd/alert.h"
 #include "incidentd/alert_batch.h"
@@ -81,7 +82,9 @@ class AlertStore {
 
   AlertStoreOptions options_;
   SymbolTable symbols_;
-  std::unordered_map<Fingerprint, Entry, FingerprintHash> alerts_;
+  // Open addressing, entries inline: one cache miss per lookup instead of a node chase. Entries move on rehash, so
+  // nothing keeps pointers into it across calls.
+  boost::unordered_flat_map<Fingerprint, Entry, FingerprintHash> alerts_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   size_t firing_ = 0;
 };

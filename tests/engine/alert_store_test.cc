@@ -25,6 +25,7 @@ AlertBatch One(std::string_view name, AlertAction action = AlertAction::kFire, E
   b.AddLabel("alertname", name);
   b.AddAnnotation("summary", summary);
   b.Finish();
+  b.ComputeFingerprints();
   return b;
 }
 
@@ -145,6 +146,7 @@ TEST_F(AlertStoreTest, PagerDutyAcknowledgeAndResolveKeepContent) {
   in.ends_kind = EndsAtKind::kGiven;
   ack.AddLabel("alertname", "A");
   ack.Finish();
+  ack.ComputeFingerprints();
   BatchResult r = engine_.Apply(ack, kT0 + seconds(1));
   EXPECT_EQ(r.acknowledged, 1u);
   EXPECT_TRUE(Get("A")->acknowledged);

@@ -48,11 +48,34 @@ TEST(AlertBatchTest, SortsLabelsAndFingerprintsInAnyOrder) {
   batch.AddLabel("alertname", "Watchdog");
   batch.AddLabel("severity", "page");
   EXPECT_TRUE(batch.Finish().empty());
+  batch.ComputeFingerprints();
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch.alerts()[0].fingerprint, batch.alerts()[1].fingerprint);
   EXPECT_EQ(batch.labels(batch.alerts()[0])[0].name, "alertname");
   EXPECT_EQ(batch.annotations(batch.alerts()[0]).size(), 1u);
   EXPECT_EQ(batch.annotations(batch.alerts()[1]).size(), 0u);
+}
+
+// ComputeFingerprints hashes four alerts at a time; each result must equal the one-at-a-time hash, whatever the
+// lengths and however many alerts are left over.
+TEST(AlertBatchTest, BatchedFingerprintsMatchSingleOnes) {
+  for (int n : {1, 3, 4, 5, 9, 64}) {
+    AlertBatch batch;
+    std::vector<std::vector<std::string>> values;
+    for (int i = 0; i < n; ++i) {
+      batch.Begin();
+      batch.AddLabel("alertname", std::string(i * 7 % 23, 'a' + i % 26));
+      batch.AddLabel("instance", "host-" + std::to_string(i * 7919));
+      batch.Finish(/*labels_sorted=*/true);
+    }
+    EXPECT_FALSE(batch.sealed());
+    batch.ComputeFingerprints();
+    EXPECT_TRUE(batch.sealed());
+    for (const AlertInput& a : batch.alerts()) {
+      EXPECT_EQ(a.fingerprint, Fingerprint::Of(batch.labels(a))) << n;
+      EXPECT_TRUE(a.fingerprint_of_labels);
+    }
+  }
 }
 
 TEST(AlertBatchTest, ReportsDuplicateNames) {
@@ -71,6 +94,7 @@ TEST(AlertBatchTest, ViewsSurviveGrowthAndMoves) {
     batch.AddLabel("alertname", i % 2 ? big : "short" + std::to_string(i));
     batch.Finish();
   }
+  batch.ComputeFingerprints();
   AlertBatch moved = std::move(batch);
   EXPECT_EQ(moved.labels(moved.alerts()[0])[0].value, "short0");
   EXPECT_EQ(moved.labels(moved.alerts()[99])[0].value, big);
