@@ -91,7 +91,8 @@ class AlertBatch {
   void AddAnnotation(std::string_view name, std::string_view value) {
     pending_annotations_.push_back({Store(name), Store(value)});
   }
-  // Sorts the alert's labels (unless the decoder saw them arrive sorted: labels_sorted) and annotations. Returns the
+  // Sorts the alert's labels (unless the decoder saw them arrive in strictly increasing order: labels_sorted) and
+  // annotations. Returns the
   // first duplicated label name, or an empty view. Unless the decoder set a fingerprint (set_fingerprint), the
   // fingerprint of the labels is left for ComputeFingerprints.
   std::string_view Finish(bool labels_sorted = false);

@@ -16,7 +16,8 @@
 #include <memory>
 #include <span>
 #include <string_view>
-#include <unordered_set>
+
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "incidentd/label.h"
 
@@ -99,7 +100,8 @@ class SymbolTable {
       return V(a) == V(b);
     }
   };
-  std::unordered_set<Symbol::Entry*, Hash, Eq> set_;
+  // Open addressing over entry pointers; lookups by string_view without building a string.
+  boost::unordered_flat_set<Symbol::Entry*, Hash, Eq> set_;
   size_t bytes_ = 0;
 };
 

@@ -51,7 +51,8 @@ std::string_view AlertBatch::Finish(bool labels_sorted) {
   if (!labels_sorted && !std::is_sorted(first, labels_.end(), ByName)) std::sort(first, labels_.end(), ByName);
   a.labels_count = static_cast<uint32_t>(labels_.end() - first);
   std::string_view duplicate;
-  for (auto it = first; it + 1 < labels_.end(); ++it) {
+  // Labels the decoder saw arrive in strictly increasing order hold no duplicates.
+  for (auto it = first; !labels_sorted && it + 1 < labels_.end(); ++it) {
     if (it->name == (it + 1)->name) {
       duplicate = it->name;
       break;
@@ -61,7 +62,9 @@ std::string_view AlertBatch::Finish(bool labels_sorted) {
     a.fingerprint_of_labels = true;
     pending_fingerprints_.push_back(static_cast<uint32_t>(alerts_.size() - 1));
   }
-  if (pending_annotations_.size() > 1) std::sort(pending_annotations_.begin(), pending_annotations_.end(), ByName);
+  if (!std::is_sorted(pending_annotations_.begin(), pending_annotations_.end(), ByName)) {
+    std::sort(pending_annotations_.begin(), pending_annotations_.end(), ByName);
+  }
   a.annotations_begin = static_cast<uint32_t>(labels_.size());
   a.annotations_count = static_cast<uint32_t>(pending_annotations_.size());
   labels_.insert(labels_.end(), pending_annotations_.begin(), pending_annotations_.end());
