@@ -18,36 +18,21 @@ simdjson::error_code ReadAlerts(simdjson::ondemand::value v, BatchBuilder& build
     builder.BodyError("alerts", "must be an array");
     return SkipValue(v);
   }
-  int64_t index = 0;
-  for (auto element : alerts) {
-    simdjson::ondemand::value alert_value;
-    if (auto e = std::move(element).get(alert_value); e != SUCCESS) return e;
-    if (!builder.CheckAlertCount(static_cast<size_t>(index) + 1, "alerts")) return SUCCESS;
-    simdjson::ondemand::object obj;
-    if (auto e = alert_value.get_object().get(obj); e != SUCCESS) {
-      if (e != simdjson::INCORRECT_TYPE) return e;
-      builder.ErrorAt(index++, "", "must be a JSON object");
-      if (auto skipped = SkipValue(alert_value); skipped != SUCCESS) return skipped;
-      continue;
-    }
-    AlertInput& alert = builder.Begin(index++);
-    PromAlert fields;
-    if (auto e = ReadPromAlert(obj, PromDialect::kAlertmanagerWebhook, builder, alert, fields); e != SUCCESS) return e;
-    alert.starts_at = fields.starts_at;
-    if (fields.status == PromStatus::kResolved) {
-      alert.action = AlertAction::kResolve;
-      alert.ends_kind = EndsAtKind::kGiven;
-      alert.ends_at = fields.ends_at;
-      if (fields.starts_at != kZeroTime && fields.ends_at != kZeroTime && fields.ends_at < fields.starts_at) {
-        builder.Error("endsAt", "start time must be before end time");
-      }
-    } else {
-      alert.action = AlertAction::kFire;
-      alert.ends_kind = EndsAtKind::kNever;
-    }
-    builder.Finish();
-  }
-  return SUCCESS;
+  return ReadPromAlerts(
+      alerts, "alerts", PromDialect::kAlertmanagerWebhook, builder, [&](AlertInput& alert, PromAlert& fields) {
+        alert.starts_at = fields.starts_at;
+        if (fields.status == PromStatus::kResolved) {
+          alert.action = AlertAction::kResolve;
+          alert.ends_kind = EndsAtKind::kGiven;
+          alert.ends_at = fields.ends_at;
+          if (fields.starts_at != kZeroTime && fields.ends_at != kZeroTime && fields.ends_at < fields.starts_at) {
+            builder.Error("endsAt", "start time must be before end time");
+          }
+        } else {
+          alert.action = AlertAction::kFire;
+          alert.ends_kind = EndsAtKind::kNever;
+        }
+      });
 }
 
 simdjson::error_code CheckVersion(simdjson::ondemand::value v, BatchBuilder& builder) {

@@ -13,7 +13,11 @@
 
 #include <cstdint>
 
+#include <string_view>
+#include <utility>
+
 #include "decode/batch_builder.h"
+#include "decode/json_skip.h"
 #include "incidentd/alert_batch.h"
 
 namespace incidentd::decode {
@@ -31,5 +35,32 @@ struct PromAlert {
 // and *out. Returns a simdjson error only when the JSON cannot be read on; field errors go to the builder.
 simdjson::error_code ReadPromAlert(simdjson::ondemand::object& object, PromDialect dialect, BatchBuilder& builder,
                                    AlertInput& alert, PromAlert& out);
+
+// Reads an array of such alerts: for each element checks max_alerts (`field` names the array in errors), reports an
+// element that is not an object, begins the alert, reads it with ReadPromAlert, lets complete(alert, fields) set what
+// the format decides (action, ends), and finishes it.
+template <typename Complete>
+simdjson::error_code ReadPromAlerts(simdjson::ondemand::array alerts, std::string_view field, PromDialect dialect,
+                                    BatchBuilder& builder, Complete&& complete) {
+  int64_t index = 0;
+  for (auto element : alerts) {
+    simdjson::ondemand::value v;
+    if (auto e = std::move(element).get(v); e != simdjson::SUCCESS) return e;
+    if (!builder.CheckAlertCount(static_cast<size_t>(index) + 1, field)) return simdjson::SUCCESS;
+    simdjson::ondemand::object obj;
+    if (auto e = v.get_object().get(obj); e != simdjson::SUCCESS) {
+      if (e != simdjson::INCORRECT_TYPE) return e;
+      builder.ErrorAt(index++, "", "must be a JSON object");
+      if (auto skipped = SkipValue(v); skipped != simdjson::SUCCESS) return skipped;
+      continue;
+    }
+    AlertInput& alert = builder.Begin(index++);
+    PromAlert fields;
+    if (auto e = ReadPromAlert(obj, dialect, builder, alert, fields); e != simdjson::SUCCESS) return e;
+    complete(alert, fields);
+    builder.Finish();
+  }
+  return simdjson::SUCCESS;
+}
 
 }  // namespace incidentd::decode

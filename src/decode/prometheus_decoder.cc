@@ -18,21 +18,7 @@ simdjson::error_code ParseAlerts(const void*, simdjson::ondemand::document& doc,
     builder.Stop();
     return SUCCESS;
   }
-  int64_t index = 0;
-  for (auto element : alerts) {
-    simdjson::ondemand::value v;
-    if (auto e = std::move(element).get(v); e != SUCCESS) return e;
-    if (!builder.CheckAlertCount(static_cast<size_t>(index) + 1, "body")) return SUCCESS;
-    simdjson::ondemand::object obj;
-    if (auto e = v.get_object().get(obj); e != SUCCESS) {
-      if (e != simdjson::INCORRECT_TYPE) return e;
-      builder.ErrorAt(index++, "", "must be a JSON object");
-      if (auto skipped = SkipValue(v); skipped != SUCCESS) return skipped;
-      continue;
-    }
-    AlertInput& alert = builder.Begin(index++);
-    PromAlert fields;
-    if (auto e = ReadPromAlert(obj, PromDialect::kPrometheus, builder, alert, fields); e != SUCCESS) return e;
+  return ReadPromAlerts(alerts, "body", PromDialect::kPrometheus, builder, [&](AlertInput& alert, PromAlert& fields) {
     alert.action = AlertAction::kFire;
     alert.starts_at = fields.starts_at;
     if (fields.ends_at != kZeroTime) {
@@ -44,9 +30,7 @@ simdjson::error_code ParseAlerts(const void*, simdjson::ondemand::document& doc,
     } else {
       alert.ends_kind = EndsAtKind::kTimeout;
     }
-    builder.Finish();
-  }
-  return SUCCESS;
+  });
 }
 
 }  // namespace
