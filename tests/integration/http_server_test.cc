@@ -87,9 +87,7 @@ TEST_F(DaemonTest, HugeBodyIs413BeforeItIsRead) {
   StartWith("http: {max_body_bytes: 64KiB}\n");
   TestClient c = Client();
   // Only the header is sent: the limit is checked against Content-Length, nothing waits for the body.
-  c.WriteRaw(
-      "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: 10000000\r\n\r\n");
+  c.WriteRaw(TestClient::PostHeader(10000000));
   HttpResult r = c.Read();
   EXPECT_EQ(r.status, 413u);
   EXPECT_FALSE(r.keep_alive);
@@ -135,8 +133,7 @@ TEST_F(DaemonTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
 TEST_F(DaemonTest, SlowBodyIsCutOffByBodyTimeout) {
   StartWith("http: {body_timeout: 200ms}\n");
   TestClient c = Client();
-  c.WriteRaw(
-      "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n[");
+  c.WriteRaw(TestClient::PostHeader(100) + "[");
   EXPECT_TRUE(c.ClosedWithin(milliseconds(5000)));
 }
 
@@ -144,8 +141,7 @@ TEST_F(DaemonTest, PipelinedRequestsAreAnsweredInOrder) {
   StartWith();
   TestClient c = Client();
   std::string body = R"([{"labels":{"alertname":"P"}}])";
-  std::string post = "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string post = TestClient::PostHeader(body.size()) + body;
   c.WriteRaw(post + "GET /api/v2/alerts HTTP/1.1\r\nHost: x\r\n\r\n" + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(c.Read().status, 200u);
   HttpResult list = c.Read();
@@ -167,10 +163,7 @@ TEST_F(DaemonTest, ChunkedBodyAndExpectContinue) {
   EXPECT_EQ(c.Read().status, 200u);
 
   std::string body2 = R"([{"labels":{"alertname":"Continued"}}])";
-  c.WriteRaw(
-      "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-      "Content-Length: " +
-      std::to_string(body2.size()) + "\r\n\r\n");
+  c.WriteRaw(TestClient::PostHeader(body2.size(), "Expect: 100-continue\r\n"));
   EXPECT_EQ(c.Read().status, 100u);
   c.WriteRaw(body2);
   EXPECT_EQ(c.Read().status, 200u);

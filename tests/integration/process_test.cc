@@ -165,10 +165,7 @@ TEST_F(ProcessTest, ServesAndStopsGracefullyOnSigterm) {
   // server is inside the request before the signal is sent.
   TestClient inflight(p);
   std::string body = R"([{"labels":{"alertname":"Late"}}])";
-  inflight.WriteRaw(
-      "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Expect: 100-continue\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n");
+  inflight.WriteRaw(TestClient::PostHeader(body.size(), "Expect: 100-continue\r\n"));
   ASSERT_EQ(inflight.Read().status, 100u);
   d.Signal(SIGTERM);
   ASSERT_TRUE(d.WaitForStderr("signal 15: stopping").has_value()) << d.err();

@@ -64,6 +64,12 @@ class TestClient {
     return r;
   }
 
+  // The header of a POST of `length` JSON bytes to /api/v2/alerts, with `extra` header lines ("Name: v\r\n").
+  static std::string PostHeader(size_t length, const std::string& extra = "") {
+    return "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra +
+           "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+  }
+
   // Raw bytes, for malformed and partial requests.
   void WriteRaw(const std::string& bytes) {
     stream_.expires_after(std::chrono::seconds(10));
