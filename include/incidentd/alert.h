@@ -24,6 +24,7 @@ struct Alert {
   LabelSet labels;
   LabelSet annotations;
   Symbol generator_url;
+  uint64_t content_digest = 0;  // of annotations and generator_url, as AlertInput::content_digest
   AlertStatus status = AlertStatus::kFiring;
   AlertFormat format = AlertFormat::kPrometheus;
   EndsAtKind ends_kind = EndsAtKind::kTimeout;

@@ -49,6 +49,9 @@ struct AlertInput {
   Time ends_at = kZeroTime;     // meaningful for kGiven only
   Duration resolve_timeout{0};  // for kTimeout; zero means the engine's default
   std::string_view generator_url;
+  // A hash of the annotations and generator URL (set by Seal), so the engine tells a changed description from a plain
+  // re-send with one comparison instead of reading every stored string.
+  uint64_t content_digest = 0;
   uint32_t labels_begin = 0, labels_count = 0;            // into AlertBatch::labels_, sorted by name
   uint32_t annotations_begin = 0, annotations_count = 0;  // likewise
 };
@@ -94,14 +97,14 @@ class AlertBatch {
   // Sorts the alert's labels (unless the decoder saw them arrive in strictly increasing order: labels_sorted) and
   // annotations. Returns the
   // first duplicated label name, or an empty view. Unless the decoder set a fingerprint (set_fingerprint), the
-  // fingerprint of the labels is left for ComputeFingerprints.
+  // fingerprint of the labels is left for Seal.
   std::string_view Finish(bool labels_sorted = false);
-  // Computes the pending fingerprints, four alerts at a time: FNV-1a is one chain of dependent multiplies per alert,
-  // and four independent chains keep the multiplier busy. REQUIRES: called once the last alert is finished, before
-  // the batch is used.
-  void ComputeFingerprints();
-  // True when no fingerprint is pending: the batch may be applied.
-  bool sealed() const { return pending_fingerprints_.empty(); }
+  // Completes the batch once the last alert is finished: computes the pending fingerprints, four alerts at a time
+  // (FNV-1a is one chain of dependent multiplies per alert, and four independent chains keep the multiplier busy),
+  // and every alert's content digest. REQUIRES: called before the batch is used.
+  void Seal();
+  // True when Seal has run since the last Finish: the batch may be applied.
+  bool sealed() const { return sealed_ || alerts_.empty(); }
   // of_labels: f is the fingerprint of exactly the alert's labels (computed on the fly by the decoder), not an
   // identity of another kind (PagerDuty's dedup key).
   void set_fingerprint(Fingerprint f, bool of_labels = false) {
@@ -127,7 +130,8 @@ class AlertBatch {
   std::vector<Label> pending_annotations_;
   std::vector<Block> blocks_;
   bool fingerprint_set_ = false;
-  std::vector<uint32_t> pending_fingerprints_;  // alerts whose fingerprint ComputeFingerprints still owes
+  std::vector<uint32_t> pending_fingerprints_;  // alerts whose fingerprint Seal still owes
+  bool sealed_ = false;
 };
 
 }  // namespace incidentd

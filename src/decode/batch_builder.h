@@ -80,7 +80,7 @@ class BatchBuilder {
   void SetFingerprint(Fingerprint f) { batch_.set_fingerprint(f); }
 
   // Finishes the current alert: requires a label, rejects duplicate names. The fingerprint of its labels, unless the
-  // decoder set one, is computed with the others' by AlertBatch::ComputeFingerprints when the batch is done.
+  // decoder set one, is computed with the others' by AlertBatch::Seal when the batch is done.
   void Finish();
 
   // Records an error on the current alert.

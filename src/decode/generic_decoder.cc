@@ -98,7 +98,7 @@ DecodeOutcome GenericDecoder::Decode(simdjson::padded_string_view body) const {
   if (error == simdjson::SUCCESS) {
     BatchBuilder builder(out, limits_, /*check_utf8=*/false);
     DecodeDocument(root, builder);
-    out.batch.ComputeFingerprints();
+    out.batch.Seal();
     return out;
   }
   if (error != simdjson::UTF8_ERROR) {
@@ -118,7 +118,7 @@ DecodeOutcome GenericDecoder::Decode(simdjson::padded_string_view body) const {
     checked.AddError(-1, "body", JsonError(error, std::string_view(copy.data(), copy.size()), std::string::npos));
   }
   if (!builder.reported_utf8()) checked.AddError(-1, "body", InvalidUtf8Body(first_bad));
-  checked.batch.ComputeFingerprints();
+  checked.batch.Seal();
   return checked;
 }
 

@@ -40,7 +40,7 @@ DecodeOutcome DecodeOndemand(simdjson::padded_string_view body, AlertFormat form
   BatchBuilder builder(out, limits, /*check_utf8=*/false);
   simdjson::error_code error = Run(lease.parser(), body, false, decoder, parse, out, builder);
   if (error == simdjson::SUCCESS) {
-    out.batch.ComputeFingerprints();
+    out.batch.Seal();
     return out;
   }
   if (error != simdjson::UTF8_ERROR) {
@@ -57,7 +57,7 @@ DecodeOutcome DecodeOndemand(simdjson::padded_string_view body, AlertFormat form
     checked.AddError(-1, "body", MalformedJson(error, std::string::npos));
   }
   if (!checked_builder.reported_utf8()) checked.AddError(-1, "body", InvalidUtf8Body(first_bad));
-  checked.batch.ComputeFingerprints();
+  checked.batch.Seal();
   return checked;
 }
 

@@ -48,6 +48,9 @@ void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput&
     symbols_.Release(a.labels);
     a.labels = std::move(fresh);
   }
+  // Most refreshes change nothing: the digest says so without touching the stored strings (a cache miss each).
+  if (same && a.content_digest == input.content_digest) return;
+  a.content_digest = input.content_digest;
   auto annotations = batch.annotations(input);
   if (!SameLabels(a.annotations, annotations)) {
     LabelSet fresh = symbols_.Build(annotations);

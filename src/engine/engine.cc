@@ -5,7 +5,7 @@
 namespace incidentd::engine {
 
 BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
-  if (!batch.sealed()) std::abort();  // a decoder forgot ComputeFingerprints: fingerprints would be wrong
+  if (!batch.sealed()) std::abort();  // a decoder forgot Seal: fingerprints would be wrong
   BatchResult r;
   for (const AlertInput& in : batch.alerts()) {
     switch (alerts_.Apply(batch, in, now)) {

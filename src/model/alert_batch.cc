@@ -58,6 +58,7 @@ std::string_view AlertBatch::Finish(bool labels_sorted) {
       break;
     }
   }
+  sealed_ = false;
   if (!fingerprint_set_) {
     a.fingerprint_of_labels = true;
     pending_fingerprints_.push_back(static_cast<uint32_t>(alerts_.size() - 1));
@@ -92,6 +93,11 @@ size_t Serialize(std::span<const Label> labels, std::string& out) {
   return n;
 }
 
+uint64_t Mix(uint64_t h, std::string_view s) {
+  h ^= std::hash<std::string_view>()(s) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
 uint64_t Fnv(uint64_t h, const unsigned char* p, size_t n) {
   for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * Fingerprint::kPrime;
   return h;
@@ -99,7 +105,7 @@ uint64_t Fnv(uint64_t h, const unsigned char* p, size_t n) {
 
 }  // namespace
 
-void AlertBatch::ComputeFingerprints() {
+void AlertBatch::Seal() {
   thread_local std::string bytes[4];
   size_t i = 0;
   for (; i + 4 <= pending_fingerprints_.size(); i += 4) {
@@ -127,6 +133,12 @@ void AlertBatch::ComputeFingerprints() {
     a.fingerprint = Fingerprint::Of(labels(a));
   }
   pending_fingerprints_.clear();
+  for (AlertInput& a : alerts_) {
+    uint64_t d = annotations(a).size();
+    for (const Label& l : annotations(a)) d = Mix(Mix(d, l.name), l.value);
+    a.content_digest = Mix(d, a.generator_url);
+  }
+  sealed_ = true;
 }
 
 void AlertBatch::DropCurrent() {

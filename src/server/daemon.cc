@@ -99,6 +99,8 @@ void Daemon::Stop() {
   p.ready = false;
   if (p.server) {
     p.server->Stop();
+    spdlog::info("stopping: no new connections; requests in flight get up to {} s",
+                 std::chrono::duration_cast<std::chrono::seconds>(config_.http.shutdown_timeout).count());
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(config_.http.shutdown_timeout);
     if (!p.server->WaitForConnections(deadline)) spdlog::warn("shutdown: connections still open after the timeout");

@@ -91,6 +91,8 @@ void EngineLoop::Run() {
     }
     engine_.Advance(now);
     queued_alerts_.fetch_sub(alerts, std::memory_order_relaxed);
+    // The metrics first, so that a sender who reads them after its answer sees its batch counted.
+    if (hook_) hook_(engine_, batches, alerts);
     // The tick is complete: answer the senders, then the readers, who see the tick's state.
     size_t i = 0;
     for (Item& item : work) {
@@ -100,7 +102,6 @@ void EngineLoop::Run() {
     for (Item& item : work) {
       if (item.read) item.read(engine_);
     }
-    if (hook_) hook_(engine_, batches, alerts);
     work.clear();
   }
   spdlog::debug("engine loop stopped");

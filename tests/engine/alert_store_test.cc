@@ -25,7 +25,7 @@ AlertBatch One(std::string_view name, AlertAction action = AlertAction::kFire, E
   b.AddLabel("alertname", name);
   b.AddAnnotation("summary", summary);
   b.Finish();
-  b.ComputeFingerprints();
+  b.Seal();
   return b;
 }
 
@@ -146,7 +146,7 @@ TEST_F(AlertStoreTest, PagerDutyAcknowledgeAndResolveKeepContent) {
   in.ends_kind = EndsAtKind::kGiven;
   ack.AddLabel("alertname", "A");
   ack.Finish();
-  ack.ComputeFingerprints();
+  ack.Seal();
   BatchResult r = engine_.Apply(ack, kT0 + seconds(1));
   EXPECT_EQ(r.acknowledged, 1u);
   EXPECT_TRUE(Get("A")->acknowledged);

@@ -19,7 +19,7 @@ AlertBatch Batch(int n, int offset = 0) {
     b.AddLabel("alertname", "A" + std::to_string(offset + i));
     b.Finish();
   }
-  b.ComputeFingerprints();
+  b.Seal();
   return b;
 }
 

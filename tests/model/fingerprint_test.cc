@@ -48,7 +48,7 @@ TEST(AlertBatchTest, SortsLabelsAndFingerprintsInAnyOrder) {
   batch.AddLabel("alertname", "Watchdog");
   batch.AddLabel("severity", "page");
   EXPECT_TRUE(batch.Finish().empty());
-  batch.ComputeFingerprints();
+  batch.Seal();
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch.alerts()[0].fingerprint, batch.alerts()[1].fingerprint);
   EXPECT_EQ(batch.labels(batch.alerts()[0])[0].name, "alertname");
@@ -56,7 +56,7 @@ TEST(AlertBatchTest, SortsLabelsAndFingerprintsInAnyOrder) {
   EXPECT_EQ(batch.annotations(batch.alerts()[1]).size(), 0u);
 }
 
-// ComputeFingerprints hashes four alerts at a time; each result must equal the one-at-a-time hash, whatever the
+// Seal hashes four alerts at a time; each result must equal the one-at-a-time hash, whatever the
 // lengths and however many alerts are left over.
 TEST(AlertBatchTest, BatchedFingerprintsMatchSingleOnes) {
   for (int n : {1, 3, 4, 5, 9, 64}) {
@@ -69,7 +69,7 @@ TEST(AlertBatchTest, BatchedFingerprintsMatchSingleOnes) {
       batch.Finish(/*labels_sorted=*/true);
     }
     EXPECT_FALSE(batch.sealed());
-    batch.ComputeFingerprints();
+    batch.Seal();
     EXPECT_TRUE(batch.sealed());
     for (const AlertInput& a : batch.alerts()) {
       EXPECT_EQ(a.fingerprint, Fingerprint::Of(batch.labels(a))) << n;
@@ -94,7 +94,7 @@ TEST(AlertBatchTest, ViewsSurviveGrowthAndMoves) {
     batch.AddLabel("alertname", i % 2 ? big : "short" + std::to_string(i));
     batch.Finish();
   }
-  batch.ComputeFingerprints();
+  batch.Seal();
   AlertBatch moved = std::move(batch);
   EXPECT_EQ(moved.labels(moved.alerts()[0])[0].value, "short0");
   EXPECT_EQ(moved.labels(moved.alerts()[99])[0].value, big);
