@@ -29,6 +29,7 @@ struct Alert {
   AlertFormat format = AlertFormat::kPrometheus;
   EndsAtKind ends_kind = EndsAtKind::kTimeout;
   bool acknowledged = false;
+  bool fingerprint_of_labels = false;  // the fingerprint is the hash of the labels (AlertInput's meaning)
   Time starts_at{};
   Time ends_at{};           // when it resolves (kGiven, kTimeout) or resolved; kZeroTime while kNever and firing
   Time first_seen{};        // first received

@@ -92,7 +92,7 @@ bool BatchBuilder::CheckUtf8(std::string_view s, std::string_view field) {
 bool BatchBuilder::CheckAlertCount(size_t count, std::string_view field) {
   if (count <= limits_.max_alerts) return true;
   std::string reason = "more than ";
-  reason.append(std::to_string(limits_.max_alerts)).append(" alerts (max_alerts)");
+  reason.append(std::to_string(limits_.max_alerts)).append(" alerts (max_alerts_per_request)");
   BodyError(std::string(field), std::move(reason));
   stopped_ = true;
   return false;

@@ -117,6 +117,7 @@ std::string GeneratedDedupKey(const PagerDutyEvent& ev, std::string_view summary
 
 void AddTriggerFields(const PagerDutyEvent& ev, std::string_view summary, BatchBuilder& builder, AlertInput& alert) {
   builder.Label("alertname", TruncateUtf8Bytes(summary, builder.limits().max_label_value_bytes), "payload.summary");
+  builder.Annotation("summary", summary, "payload.summary");
   builder.Label("severity", ev.severity.text, "payload.severity");
   builder.Label("source", ev.source.text, "payload.source");
   if (ev.component.is_string()) builder.Label("component", ev.component.text, "payload.component");
@@ -202,7 +203,10 @@ simdjson::error_code ParseEvent(const void*, simdjson::ondemand::document& doc, 
   }
   builder.Label("dedup_key", dedup_key, "dedup_key");
   builder.Label("integration", integration_id, "integration");
+  // The identity starts with a pair no label set can hold (an empty name), so no alert of another format, whatever
+  // its labels, shares a PagerDuty alert's fingerprint.
   FingerprintBuilder identity;
+  identity.Add("", "pagerduty");
   identity.Add("dedup_key", dedup_key);
   identity.Add("integration", integration_id);
   builder.SetFingerprint(identity.Finish());

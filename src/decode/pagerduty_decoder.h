@@ -8,11 +8,12 @@
 // instead `integration`, 16 hex digits of FNV-1a-64 over the routing key's bytes: a non-reversible id of the PagerDuty
 // service, so that one dedup_key sent to two integration keys stays two alerts.
 //
-// Mapping. The fingerprint is FingerprintBuilder over {dedup_key, integration} only, so acknowledge and resolve events
-// (which carry only routing_key, dedup_key and event_action) hit the alert their trigger created.
+// Mapping. The fingerprint is FingerprintBuilder over {"" = "pagerduty", dedup_key, integration} only, so acknowledge
+// and resolve events (which carry only routing_key, dedup_key and event_action) hit the alert their trigger created;
+// the leading pair, with an empty name no label set can have, keeps it apart from every other format's fingerprints.
 //  - trigger: labels {alertname: payload.summary (cut to 1024 characters, and to max_label_value_bytes, at a UTF-8
 //    boundary), severity, source, component, group, class (when present), dedup_key, integration}; annotations
-//    custom_details, links, images (their raw JSON text), client, client_url; generator_url = client_url; action kFire,
+//    summary (whole), custom_details, links, images (their raw JSON text), client, client_url; generator_url = client_url; action kFire,
 //    ends_kind kNever, starts_at = payload.timestamp or kZeroTime. A trigger without dedup_key gets a deterministic
 //    one, the 16-hex fingerprint of {class, component, group, integration, source, summary} (those present), so that
 //    identical re-sent triggers deduplicate.

@@ -7,6 +7,9 @@ namespace {
 
 bool SameLabels(const LabelSet& set, std::span<const Label> labels) { return set.Equals(labels); }
 
+// a + d, saturating at Time::max() instead of overflowing (ends far in the future are valid input).
+Time AddSaturating(Time a, Duration d) { return a > Time::max() - d ? Time::max() : a + d; }
+
 // PagerDuty acknowledge/resolve events name an alert by its dedup key and carry none of its content.
 bool IdentityOnly(const AlertBatch& batch, const AlertInput& in) {
   return batch.format() == AlertFormat::kPagerDuty && in.action != AlertAction::kFire;
@@ -42,7 +45,8 @@ void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput&
   auto labels = batch.labels(input);
   // Same fingerprint of labels, same labels: a 64-bit collision is as unlikely here as in Alertmanager, which
   // relies on the same.
-  const bool same = !a.labels.empty() && input.fingerprint_of_labels;
+  const bool same = !a.labels.empty() && input.fingerprint_of_labels && a.fingerprint_of_labels;
+  a.fingerprint_of_labels = input.fingerprint_of_labels;
   if (!same && !SameLabels(a.labels, labels)) {
     LabelSet fresh = symbols_.Build(labels);
     symbols_.Release(a.labels);
@@ -98,7 +102,7 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
       resolves = resolves || ends <= now;
       break;
     case EndsAtKind::kTimeout:
-      ends = now + (in.resolve_timeout.count() > 0 ? in.resolve_timeout : options_.resolve_timeout);
+      ends = AddSaturating(now, in.resolve_timeout.count() > 0 ? in.resolve_timeout : options_.resolve_timeout);
       break;
     case EndsAtKind::kNever:
       ends = resolves ? now : kZeroTime;
@@ -106,7 +110,8 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
   }
   Time starts =
       in.starts_at != kZeroTime ? in.starts_at : (in.ends_kind == EndsAtKind::kGiven && resolves ? ends : now);
-  if (resolves && ends == kZeroTime) ends = now;
+  // A resolution is dated no later than when it arrived, so the retention runs from a real time.
+  if (resolves && (ends == kZeroTime || ends > now)) ends = now;
 
   AlertChange change;
   Entry* e;
@@ -131,12 +136,16 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
   }
   Alert& a = e->alert;
   a.updated_at = now;
-  a.ends_kind = in.ends_kind;
   if (resolves && a.status == AlertStatus::kResolved && change == AlertChange::kRefreshed) {
     // Re-sent resolved alert: keep the first resolution time unless the sender moved it later.
     a.ends_at = std::max(a.ends_at, ends);
+    a.ends_kind = in.ends_kind;
+  } else if (change == AlertChange::kRefreshed && !resolves && a.ends_kind == EndsAtKind::kGiven && a.ends_at > ends) {
+    // Alertmanager's merge: an end the sender gave explicitly rules while it is the latest, so a refresh without
+    // endsAt (another Prometheus of an HA pair, another sender) does not pull it in.
   } else {
     a.ends_at = ends;
+    a.ends_kind = in.ends_kind;
   }
   SetStatus(a, resolves ? AlertStatus::kResolved : AlertStatus::kFiring);
   Schedule(*e);
@@ -144,7 +153,7 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
 }
 
 std::optional<Time> AlertStore::Deadline(const Alert& a) const {
-  if (a.status == AlertStatus::kResolved) return a.ends_at + options_.resolved_retention;
+  if (a.status == AlertStatus::kResolved) return AddSaturating(a.ends_at, options_.resolved_retention);
   if (a.ends_kind == EndsAtKind::kNever) return std::nullopt;
   return a.ends_at;
 }

@@ -55,9 +55,11 @@ TEST(PagerDutyDecoderTest, IntegrationIsFnvOfTheRoutingKey) {
   }
   EXPECT_EQ(integration, Fingerprint(h).ToString());
   FingerprintBuilder want;
+  want.Add("", "pagerduty");  // the PagerDuty namespace: no label set has an empty name
   want.Add("dedup_key", "k");
   want.Add("integration", integration);
   EXPECT_EQ(a.fingerprint, want.Finish());
+  EXPECT_FALSE(a.fingerprint_of_labels);
 }
 
 TEST(PagerDutyDecoderTest, GeneratedDedupKeyIsStableAndResolvesTheTrigger) {

@@ -159,6 +159,37 @@ TEST_F(AlertStoreTest, PagerDutyAcknowledgeAndResolveKeepContent) {
   EXPECT_EQ(Get("B"), nullptr);
 }
 
+// Alertmanager's merge: an explicit end rules while it is the latest; a refresh without endsAt does not pull it in.
+TEST_F(AlertStoreTest, LaterExplicitEndIsKept) {
+  engine_.Apply(One("A", AlertAction::kFire, EndsAtKind::kGiven, kT0 + std::chrono::hours(1)), kT0);
+  engine_.Apply(One("A"), kT0 + seconds(1));
+  EXPECT_EQ(Get("A")->ends_at, kT0 + std::chrono::hours(1));
+  engine_.Apply(One("A", AlertAction::kFire, EndsAtKind::kGiven, kT0 + minutes(2)), kT0 + seconds(2));
+  EXPECT_EQ(Get("A")->ends_at, kT0 + std::chrono::hours(1));
+  // Once the explicit end passed, refreshes without endsAt take over again.
+  engine_.Advance(kT0 + std::chrono::hours(1));
+  EXPECT_EQ(Get("A")->status, AlertStatus::kResolved);
+  engine_.Apply(One("A"), kT0 + std::chrono::hours(2));
+  EXPECT_EQ(Get("A")->status, AlertStatus::kFiring);
+  EXPECT_EQ(Get("A")->ends_at, kT0 + std::chrono::hours(2) + minutes(5));
+}
+
+// Ends at the edge of what 64-bit nanoseconds hold neither overflow nor keep a resolved alert forever.
+TEST_F(AlertStoreTest, FarFutureEndsDoNotOverflow) {
+  const Time far = FromUnixNanos(9'200'000'000'000'000'000LL);  // year 2261
+  engine_.Apply(One("A", AlertAction::kResolve, EndsAtKind::kGiven, far), kT0);
+  EXPECT_EQ(Get("A")->status, AlertStatus::kResolved);
+  EXPECT_EQ(Get("A")->ends_at, kT0);  // a resolution is dated when it arrived, not in the future
+  engine_.Apply(One("B", AlertAction::kFire, EndsAtKind::kGiven, far), kT0);
+  EXPECT_EQ(Get("B")->status, AlertStatus::kFiring);
+  engine_.Advance(kT0 + minutes(15));
+  EXPECT_EQ(Get("A"), nullptr);
+  EXPECT_NE(Get("B"), nullptr);
+  engine_.Apply(One("B", AlertAction::kResolve, EndsAtKind::kGiven), kT0 + minutes(16));
+  engine_.Advance(kT0 + minutes(31));
+  EXPECT_EQ(Get("B"), nullptr);
+}
+
 TEST_F(AlertStoreTest, ManyAlertsResolveInDeadlineOrder) {
   for (int i = 0; i < 1000; ++i) {
     engine_.Apply(One("A" + std::to_string(i), AlertAction::kFire, EndsAtKind::kGiven, kT0 + seconds(1000 - i)), kT0);

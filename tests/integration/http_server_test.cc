@@ -137,6 +137,28 @@ TEST_F(DaemonTest, SlowBodyIsCutOffByBodyTimeout) {
   EXPECT_TRUE(c.ClosedWithin(milliseconds(5000)));
 }
 
+TEST_F(DaemonTest, Http10AndEarlyRefusalOfExpectContinue) {
+  StartWith();
+  TestClient c = Client();
+  c.WriteRaw("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  HttpResult r = c.Read();
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_TRUE(r.keep_alive);
+  EXPECT_EQ(std::string(r.headers[boost::beast::http::field::connection]), "keep-alive");
+  // A path nobody serves is refused before the client uploads the body it announced.
+  TestClient c2 = Client();
+  c2.WriteRaw(
+      "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+      "Content-Length: 1000000\r\n\r\n");
+  r = c2.Read();
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_FALSE(r.keep_alive);
+  // An empty batch is fine, and answered as Alertmanager does: 200, no body.
+  r = c.Post("/api/v2/alerts", "[]");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, "");
+}
+
 TEST_F(DaemonTest, PipelinedRequestsAreAnsweredInOrder) {
   StartWith();
   TestClient c = Client();

@@ -110,6 +110,16 @@ TEST_F(DaemonTest, PagerDutyEventsV2) {
   EXPECT_EQ(last_body_.data() == nullptr, false);
   EXPECT_EQ(std::string_view(last_body_).find("R0123456789abcdef"), std::string_view::npos) << "routing key leaked";
 
+  // A Prometheus alert with the same labels is another alert: it cannot take over or resolve the PagerDuty one.
+  std::string integration{std::string_view(alerts.at(0)["labels"]["integration"])};
+  ASSERT_EQ(c.Post("/api/v2/alerts", R"([{"labels":{"dedup_key":"disk-db1","integration":")" + integration +
+                                         R"("},"endsAt":"2020-01-01T00:00:00Z"}])")
+                .status,
+            200u);
+  auto after = Alerts(c).get_array();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(std::string_view(after.at(0)["annotations"]["summary"]), "Disk full on db1");
+
   r = c.Post("/v2/enqueue", R"({"routing_key":"R0123456789abcdef0123456789abcdef","event_action":"resolve",
     "dedup_key":"disk-db1"})");
   EXPECT_EQ(r.status, 202u);
@@ -122,6 +132,12 @@ TEST_F(DaemonTest, PagerDutyEventsV2) {
   EXPECT_EQ(std::string_view(e["status"]), "invalid event");
   EXPECT_EQ(std::string_view(e["message"]), "Event object is invalid");
   EXPECT_GE(e["errors"].get_array().size(), 1u);
+
+  // Errors from the shared limits name the field the PagerDuty way.
+  r = c.Post("/v2/enqueue", R"({"routing_key":"k","event_action":"trigger","payload":{"summary":"s","source":")" +
+                                std::string(3000, 'h') + R"(","severity":"info"}})");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("'payload.source' value longer than"), std::string::npos) << r.body;
 }
 
 TEST_F(DaemonTest, GenericWebhookMapping) {

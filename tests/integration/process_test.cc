@@ -28,7 +28,8 @@ using Clock = std::chrono::steady_clock;
 // A child process with its stdout and stderr captured; killed by PID if the test ends first.
 class Process {
  public:
-  explicit Process(std::vector<std::string> args) {
+  // Runs build/incidentd with args, under `wrapper` (e.g. prlimit) when given.
+  explicit Process(std::vector<std::string> args, std::vector<std::string> wrapper = {}) {
     int out[2], err[2];
     EXPECT_EQ(::pipe(out), 0);
     EXPECT_EQ(::pipe(err), 0);
@@ -39,10 +40,11 @@ class Process {
     posix_spawn_file_actions_addclose(&fa, out[0]);
     posix_spawn_file_actions_addclose(&fa, err[0]);
     args.insert(args.begin(), INCIDENTD_BINARY);
+    args.insert(args.begin(), wrapper.begin(), wrapper.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, INCIDENTD_BINARY, &fa, nullptr, argv.data(), environ), 0);
+    EXPECT_EQ(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     ::close(out[1]);
     ::close(err[1]);
@@ -84,6 +86,13 @@ class Process {
     return std::nullopt;
   }
   void Signal(int sig) { ::kill(pid_, sig); }
+  // How many times `needle` occurs in stderr so far.
+  size_t CountInStderr(const std::string& needle) {
+    Drain(std::chrono::milliseconds(0));
+    size_t n = 0;
+    for (size_t at = stderr_.find(needle); at != std::string::npos; at = stderr_.find(needle, at + 1)) ++n;
+    return n;
+  }
   const std::string& out() const { return stdout_; }
   const std::string& err() const { return stderr_; }
 
@@ -176,6 +185,26 @@ TEST_F(ProcessTest, ServesAndStopsGracefullyOnSigterm) {
   EXPECT_FALSE(r.keep_alive);
   EXPECT_EQ(d.Wait(), 0) << d.err();
   EXPECT_NE(d.err().find("incidentd stopped"), std::string::npos);
+}
+
+// Out of file descriptors, accept fails with the connection still queued: the server must back off, not spin, and
+// serve again once descriptors are free.
+TEST_F(ProcessTest, RunningOutOfFileDescriptorsBacksOffAndRecovers) {
+  Process d({"--config", Config()}, {"/usr/bin/prlimit", "--nofile=40"});
+  std::optional<std::string> port = d.WaitForStderr(R"(listening on 127\.0\.0\.1:(\d+))");
+  ASSERT_TRUE(port.has_value()) << d.err();
+  uint16_t p = static_cast<uint16_t>(std::stoi(*port));
+  std::vector<std::unique_ptr<TestClient>> held;
+  for (int i = 0; i < 60; ++i) held.push_back(std::make_unique<TestClient>(p));  // the kernel queues what is not taken
+  // The backoff doubles from 50 ms: by the 800 ms wait about 1.5 s have passed with a handful of attempts, where a
+  // spinning accept loop would have logged thousands.
+  ASSERT_TRUE(d.WaitForStderr("retrying in 800 ms").has_value()) << d.err().substr(0, 2000);
+  EXPECT_LE(d.CountInStderr("accept: "), 8u);
+  held.clear();
+  TestClient c(p);
+  EXPECT_EQ(c.Get("/healthz").status, 200u);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(), 0);
 }
 
 TEST_F(ProcessTest, RefusesToStartOnABadConfigOrAPortInUse) {

@@ -91,7 +91,19 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return Fail(400, "malformed HTTP request: " + ec.message());
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
-    if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+    version_ = req.version();
+    if (version_ >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      // A request that no route takes is refused before the client sends its body.
+      Request probe;
+      probe.method = req.method();
+      std::string_view target(req.target().data(), req.target().size());
+      probe.path = target.substr(0, target.find('?'));
+      Router::Match m = shared_->router->Route(probe);
+      if (m.handler == nullptr) {
+        keep_alive_ = false;
+        metrics_ = m.metrics;
+        return Write(std::move(m.error));
+      }
       // curl and others wait for this before sending a large body.
       net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
                        [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -175,7 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (shared_->stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
     res_ = {};
-    res_.version(11);
+    res_.version(version_);  // an HTTP/1.0 client gets a 1.0 answer, with Connection: keep-alive if it asked for it
     res_.result(r.status);
     res_.set(bhttp::field::server, "incidentd");
     if (!r.body.empty() || r.status >= 200) res_.set(bhttp::field::content_type, r.content_type);
@@ -216,10 +228,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;
   bool keep_alive_ = true;
   bool idle_ = false;
+  unsigned version_ = 11;
 };
 
 HttpServer::HttpServer(net::io_context& ioc, const Router& router, ServerOptions options)
-    : ioc_(ioc), shared_(std::make_shared<ServerShared>()), acceptor_(net::make_strand(ioc)) {
+    : ioc_(ioc),
+      shared_(std::make_shared<ServerShared>()),
+      acceptor_(net::make_strand(ioc)),
+      accept_timer_(acceptor_.get_executor()) {
   shared_->router = &router;
   shared_->options = options;
 }
@@ -255,8 +271,18 @@ void HttpServer::Accept() {
         shared_->sessions.emplace(next_id_++, s);
       }
       s->Start();
+      accept_backoff_ = std::chrono::milliseconds(0);
     } else if (ec) {
-      spdlog::warn("accept: {}", ec.message());  // e.g. out of file descriptors; keep accepting
+      // Out of file descriptors, most likely: the connection stays in the backlog, so accepting again at once would
+      // spin. Wait, longer each time up to a second, and say so once per wait.
+      accept_backoff_ = std::min<std::chrono::milliseconds>(std::max(accept_backoff_ * 2, kMinAcceptBackoff),
+                                                            std::chrono::seconds(1));
+      spdlog::warn("accept: {}; retrying in {} ms", ec.message(), accept_backoff_.count());
+      accept_timer_.expires_after(accept_backoff_);
+      accept_timer_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
+      return;
     }
     Accept();
   });
@@ -267,6 +293,7 @@ void HttpServer::Stop() {
   net::dispatch(acceptor_.get_executor(), [this] {
     beast::error_code ignored;
     acceptor_.close(ignored);
+    accept_timer_.cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {

@@ -16,6 +16,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -70,6 +71,9 @@ class HttpServer {
   boost::asio::io_context& ioc_;
   std::shared_ptr<ServerShared> shared_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_timer_;  // backs off accepting after an error (EMFILE)
+  std::chrono::milliseconds accept_backoff_{0};
+  static constexpr std::chrono::milliseconds kMinAcceptBackoff{50};
   uint16_t port_ = 0;
   uint64_t next_id_ = 1;  // on the acceptor's strand
 };

@@ -51,7 +51,10 @@ Response IntakeHandler::DecodeErrors(const decode::DecodeOutcome& outcome) const
   if (decoder_->format() == AlertFormat::kPagerDuty) {
     w.BeginObject().Field("status", "invalid event").Field("message", "Event object is invalid");
     w.Key("errors").BeginArray();
-    for (const auto& e : outcome.errors) w.String(e.reason);
+    // PagerDuty's own messages quote the field; the shared ones ("not valid UTF-8", limits) are given it here.
+    for (const auto& e : outcome.errors) {
+      w.String(e.reason.starts_with("'") || e.field.empty() ? e.reason : "'" + e.field + "' " + e.reason);
+    }
     w.EndArray().EndObject();
     return r;
   }
@@ -95,8 +98,12 @@ void IntakeHandler::operator()(const Request& req, Responder respond) const {
     }
     return r;
   };
-  if (n == 0) return respond(success(BatchReceipt{}));
   const bool prometheus = decoder_->format() == AlertFormat::kPrometheus;
+  if (n == 0) {
+    Response r = success(BatchReceipt{});
+    if (prometheus) r.body.clear();  // Alertmanager answers 200 with no body
+    return respond(std::move(r));
+  }
   bool queued = sink_.Submit(std::move(outcome.batch), [this, n, prometheus, respond, success](const BatchReceipt& rc) {
     if (!rc.status.ok()) {
       Response r = ErrorResponse(rc.status.retryable() ? 503 : 500, rc.status.message());
@@ -110,7 +117,9 @@ void IntakeHandler::operator()(const Request& req, Responder respond) const {
   });
   if (!queued) {
     rejected_busy_.Inc(n);
-    Response r = ErrorResponse(503, "the engine queue is full; retry later");
+    Response r = ErrorResponse(503,
+                               "not accepting alerts now (the engine queue is full, or the daemon is stopping); "
+                               "retry later");
     r.headers.emplace_back("Retry-After", "1");
     respond(std::move(r));
   }
