@@ -93,8 +93,8 @@ class BatchBuilder {
   void BodyError(std::string field, std::string reason) { out_.AddError(-1, std::move(field), std::move(reason)); }
   // In check mode, records "<field>: not valid UTF-8" if s holds a mark; returns false then.
   bool CheckUtf8(std::string_view s, std::string_view field);
-  // Records "<field>: more than N alerts (max_alerts_per_request)" on the request when `count` exceeds the limit, and stops the
-  // decoding (stopped()); returns false then.
+  // Records "<field>: more than N alerts (max_alerts_per_request)" on the request when `count` exceeds the limit, and
+  // stops the decoding (stopped()); returns false then.
   bool CheckAlertCount(size_t count, std::string_view field);
   // Marks the decoding as ended before the end of the body (so no check for trailing content follows).
   void Stop() { stopped_ = true; }

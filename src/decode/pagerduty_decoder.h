@@ -13,10 +13,10 @@
 // the leading pair, with an empty name no label set can have, keeps it apart from every other format's fingerprints.
 //  - trigger: labels {alertname: payload.summary (cut to 1024 characters, and to max_label_value_bytes, at a UTF-8
 //    boundary), severity, source, component, group, class (when present), dedup_key, integration}; annotations
-//    summary (whole), custom_details, links, images (their raw JSON text), client, client_url; generator_url = client_url; action kFire,
-//    ends_kind kNever, starts_at = payload.timestamp or kZeroTime. A trigger without dedup_key gets a deterministic
-//    one, the 16-hex fingerprint of {class, component, group, integration, source, summary} (those present), so that
-//    identical re-sent triggers deduplicate.
+//    summary (whole), custom_details, links, images (their raw JSON text), client, client_url; generator_url =
+//    client_url; action kFire, ends_kind kNever, starts_at = payload.timestamp or kZeroTime. A trigger without
+//    dedup_key gets a deterministic one, the 16-hex fingerprint of {class, component, group, integration, source,
+//    summary} (those present), so that identical re-sent triggers deduplicate.
 //  - acknowledge / resolve: labels {dedup_key, integration} only; kAcknowledge / kResolve, ends_kind kGiven, ends_at
 //    kZeroTime (now). Their payload, if any, is ignored.
 // DecodeOutcome::dedup_key is the key used, for PagerDuty's 202 answer.
