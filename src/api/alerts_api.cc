@@ -35,6 +35,13 @@ Result<AlertsQuery> ParseAlertsQuery(std::string_view query) {
       return Status::Invalid(std::string("query parameter ") + f.name + ": must be true or false");
     }
   }
+  for (std::string_view raw : QueryParams(query, "filter")) {
+    std::string text;
+    if (!PercentDecode(raw, &text)) return Status::Invalid("query parameter filter: malformed percent-encoding");
+    Result<std::vector<engine::Matcher>> m = engine::Matcher::ParseList(text);
+    if (!m.ok()) return Status::Invalid("query parameter filter: " + m.status().message());
+    for (auto& one : *m) q.filter.push_back(std::move(one));
+  }
   return q;
 }
 
@@ -44,7 +51,7 @@ std::string RenderAlerts(const engine::Engine& engine, const AlertsQuery& query)
     // Silences and inhibition come with the engine's rules; until then every firing alert is active.
     alerts.reserve(engine.alerts().firing());
     engine.alerts().ForEach([&](const Alert& a) {
-      if (a.status == AlertStatus::kFiring) alerts.push_back(&a);
+      if (a.status == AlertStatus::kFiring && engine::MatchesAll(query.filter, a.labels)) alerts.push_back(&a);
     });
   }
   std::sort(alerts.begin(), alerts.end(),

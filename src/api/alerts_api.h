@@ -9,8 +9,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/engine.h"
+#include "engine/matcher.h"
 #include "incidentd/status.h"
 
 namespace incidentd::api {
@@ -20,10 +22,12 @@ struct AlertsQuery {
   bool silenced = true;     // list silenced alerts
   bool inhibited = true;    // list inhibited alerts
   bool unprocessed = true;  // list alerts not yet processed (incidentd processes in the tick that accepts them)
+  std::vector<engine::Matcher> filter;  // every one must match the alert's labels
 };
 
-// Parses the query string ("active=false&silenced=true"). Unknown parameters are ignored, as Alertmanager does;
-// a boolean that is not true/false is an error naming the parameter.
+// Parses the query string ("active=false&filter=alertname%3D%22Up%22"). `filter` may repeat; each is a matcher
+// (engine/matcher.h) or a {…} list of them. Unknown parameters are ignored, as Alertmanager does; a boolean that is
+// not true/false or a filter that does not parse is an error naming the parameter.
 Result<AlertsQuery> ParseAlertsQuery(std::string_view query);
 
 std::string RenderAlerts(const engine::Engine& engine, const AlertsQuery& query);

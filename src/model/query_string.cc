@@ -17,6 +17,20 @@ bool QueryParam(std::string_view query, std::string_view name, std::string_view*
   return false;
 }
 
+std::vector<std::string_view> QueryParams(std::string_view query, std::string_view name) {
+  std::vector<std::string_view> out;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name)
+      out.push_back(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
 bool PercentDecode(std::string_view in, std::string* out) {
   out->clear();
   for (size_t i = 0; i < in.size(); ++i) {

@@ -50,6 +50,23 @@ TEST_F(DaemonTest, RefreshesDeduplicateByFingerprint) {
   EXPECT_NE(m.body.find("incidentd_alerts_active 1\n"), std::string::npos);
 }
 
+TEST_F(DaemonTest, ListFiltersWithAlertmanagerMatchers) {
+  StartWith();
+  TestClient c = Client();
+  ASSERT_EQ(
+      c.Post("/api/v2/alerts", R"([{"labels":{"alertname":"A","job":"api"}},{"labels":{"alertname":"B","job":"web"}},
+      {"labels":{"alertname":"C","job":"api-2"}}])")
+          .status,
+      200u);
+  EXPECT_EQ(Alerts(c, "?filter=job%3D%22api%22").get_array().size(), 1u);
+  EXPECT_EQ(Alerts(c, "?filter=job%3D~%22api.*%22").get_array().size(), 2u);
+  EXPECT_EQ(Alerts(c, "?filter=job%3D~%22api.*%22&filter=alertname!%3D%22A%22").get_array().size(), 1u);
+  EXPECT_EQ(Alerts(c, "?filter=%7Bjob!~%22api%22%7D").get_array().size(), 2u);
+  HttpResult r = c.Get("/api/v2/alerts?filter=job~api");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("query parameter filter: matcher 'job~api': expected one of"), std::string::npos) << r.body;
+}
+
 TEST_F(DaemonTest, ResolveTimeoutAndEndsAtResolve) {
   StartWith("resolve_timeout: 1m\n");
   TestClient c = Client();
