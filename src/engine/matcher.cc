@@ -71,14 +71,33 @@ Result<Matcher> Matcher::Parse(std::string_view text) {
   } else {
     m.value_ = std::string(s);
   }
-  if (m.type_ == MatchType::kRegexp || m.type_ == MatchType::kNotRegexp) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    // Matches uses RE2::FullMatch, which anchors at both ends: Alertmanager's ^(?:…)$ without rewriting the pattern.
-    auto re = std::make_shared<const RE2>(m.value_, options);
-    if (!re->ok()) return Error(text, "invalid regex: " + re->error());
-    m.re_ = std::move(re);
+  Status st = m.Compile();
+  if (!st.ok()) return Error(text, st.message());
+  return m;
+}
+
+Status Matcher::Compile() {
+  if (type_ != MatchType::kRegexp && type_ != MatchType::kNotRegexp) return Status::Ok();
+  RE2::Options options;
+  options.set_log_errors(false);
+  // Matches uses RE2::FullMatch, which anchors at both ends: Alertmanager's ^(?:…)$ without rewriting the pattern.
+  auto re = std::make_shared<const RE2>(value_, options);
+  if (!re->ok()) return Status::Invalid("invalid regex: " + re->error());
+  re_ = std::move(re);
+  return Status::Ok();
+}
+
+Result<Matcher> Matcher::Make(std::string name, MatchType type, std::string value) {
+  if (name.empty() || !NameChar(name[0], true)) return Status::Invalid("invalid label name '" + name + "'");
+  for (char c : name) {
+    if (!NameChar(c, false)) return Status::Invalid("invalid label name '" + name + "'");
   }
+  Matcher m;
+  m.name_ = std::move(name);
+  m.type_ = type;
+  m.value_ = std::move(value);
+  Status st = m.Compile();
+  if (!st.ok()) return st;
   return m;
 }
 

@@ -30,6 +30,8 @@ class Matcher {
   static Result<Matcher> Parse(std::string_view text);
   // Parses a list: `{a="1",b=~"2"}` or `a="1", b=~"2"`.
   static Result<std::vector<Matcher>> ParseList(std::string_view text);
+  // Builds a matcher from its parts (the JSON form of silences); errors name a bad label name or regex.
+  static Result<Matcher> Make(std::string name, MatchType type, std::string value);
 
   const std::string& name() const { return name_; }
   const std::string& value() const { return value_; }
@@ -39,6 +41,8 @@ class Matcher {
   std::string ToString() const;
 
  private:
+  Status Compile();
+
   std::string name_;
   std::string value_;
   MatchType type_ = MatchType::kEqual;
