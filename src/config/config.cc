@@ -149,19 +149,10 @@ Status LoadRuleFiles(Config& c, const fs::path& base) {
     ::globfree(&g);
   }
   c.rule_paths.assign(paths.begin(), paths.end());
-  for (const std::string& p : c.rule_paths) {
-    YamlReader r(p);
-    try {
-      YAML::Node doc = YAML::LoadFile(p);
-      // The rules' schema belongs to the rule loader; until it lands a rule file must at least be a YAML mapping.
-      if (!doc.IsNull() && !doc.IsMap()) r.Fail(doc, "a rule file must be a mapping");
-    } catch (const YAML::ParserException& e) {
-      r.Fail(e.mark, e.msg);
-    } catch (const YAML::Exception& e) {
-      r.Fail(YAML::Mark::null_mark(), e.what());
-    }
-    if (!r.ok()) return r.status();
-  }
+  Result<LoadedRules> loaded = LoadRules(c.rule_paths);
+  if (!loaded.ok()) return loaded.status();
+  c.rules = std::move(loaded->rules);
+  c.receivers = std::move(loaded->receivers);
   return Status::Ok();
 }
 
@@ -207,7 +198,7 @@ Result<Config> LoadConfig(const std::string& path) {
   try {
     ok = r.ForEachKey(root, "the config",
                       {"listen", "data_dir", "rule_files", "log_level", "resolve_timeout", "http", "engine", "limits",
-                       "generic_webhooks"},
+                       "generic_webhooks", "api"},
                       [&](const std::string& k, const YAML::Node& v) {
                         if (k == "listen") {
                           if (!r.ReadString(v, k, &c.listen)) return false;
@@ -230,6 +221,11 @@ Result<Config> LoadConfig(const std::string& path) {
                         if (k == "http") return ReadHttp(r, v, &c.http);
                         if (k == "engine") return ReadEngine(r, v, &c.engine);
                         if (k == "limits") return ReadLimits(r, v, &c.limits);
+                        if (k == "api") {
+                          return r.ForEachKey(v, "api", {"tokens_file"}, [&](const std::string&, const YAML::Node& t) {
+                            return r.ReadString(t, "api.tokens_file", &c.api_tokens_file);
+                          });
+                        }
                         if (!v.IsSequence()) return r.Fail(v, "generic_webhooks: must be a list");
                         std::set<std::string> names;
                         for (size_t i = 0; i < v.size(); ++i) {
@@ -249,6 +245,7 @@ Result<Config> LoadConfig(const std::string& path) {
   if (!ok) return r.status();
   if (c.http.max_body_bytes < 1024) return Status::Invalid(path + ": http.max_body_bytes: must be at least 1KiB");
   c.data_dir = Resolve(base, c.data_dir);
+  c.api_tokens_file = Resolve(base, c.api_tokens_file);
   Status s = LoadRuleFiles(c, base);
   if (!s.ok()) return s;
   return c;

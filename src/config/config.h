@@ -1,16 +1,19 @@
 // Config: the daemon's configuration file (YAML), loaded and validated whole.
 //
 // LoadConfig reads the file, checks every key (unknown keys, wrong types, bad durations and sizes are errors), expands
-// `rule_files` globs relative to the file's directory and parses each rule file. The first error comes back as
-// "file:line:col: message", the form `incidentd check-config` prints. A Config is a plain value; the daemon builds
-// everything from one and never re-reads the file behind its back. docs/configuration.md documents every key.
+// `rule_files` globs relative to the file's directory and loads the rule files they match (config/rule_loader.h). The
+// first error comes back as "file:line:col: message", the form `incidentd check-config` prints. A Config is a plain
+// value; the daemon builds everything from one and never re-reads the file behind its back. docs/configuration.md
+// documents every key.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "config/rule_loader.h"
 #include "decode/decoder.h"
 #include "decode/generic_mapping.h"
+#include "engine/rules.h"
 #include "incidentd/clock.h"
 #include "incidentd/status.h"
 
@@ -43,9 +46,13 @@ struct Config {
   EngineOptions engine;
   decode::Limits limits;
   std::vector<decode::GenericMapping> generic_webhooks;
+  std::string api_tokens_file;            // `api.tokens_file`, joined to the file's directory; empty: no API auth
+  incidentd::engine::RuleSet rules;       // the rule files merged in rule_paths order; every reference resolves
+  std::vector<ReceiverConfig> receivers;  // their receivers' settings, parallel to rules.receivers
 };
 
-// Loads and validates path. Relative data_dir and rule_files are taken relative to the file's directory.
+// Loads and validates path and the rule files. Relative data_dir, rule_files and api.tokens_file are taken relative to
+// the file's directory.
 Result<Config> LoadConfig(const std::string& path);
 
 // Splits "host:port" / "[v6]:port"; an error names the value.

@@ -77,7 +77,7 @@ struct InhibitRule {
 };
 
 struct EscalationStep {
-  std::vector<std::string> notify;                  // receiver names
+  std::vector<std::string> notify;                 // receiver names
   Duration ack_timeout = std::chrono::minutes(5);  // before the next step
 };
 
