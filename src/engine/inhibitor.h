@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -28,6 +29,9 @@ namespace incidentd::engine {
 class Inhibitor {
  public:
   explicit Inhibitor(std::vector<InhibitRule> rules);
+  ~Inhibitor();
+  Inhibitor(Inhibitor&&) noexcept;
+  Inhibitor& operator=(Inhibitor&&) noexcept;
 
   // `fp` with `labels` is firing now (new or fired again). Calling it twice for the same alert without OnResolved in
   // between is allowed and changes nothing.
@@ -42,10 +46,14 @@ class Inhibitor {
   size_t sources() const;  // (rule, source alert) pairs indexed
 
  private:
-  // Implementation-defined index; see inhibitor.cc.
-  struct Index;
+  // Implementation-defined; see inhibitor.cc.
+  struct Index;     // one per rule: its firing sources by their `equal` values
+  struct Selector;  // the rules worth evaluating for an alertname, on one side of the rules
   std::vector<InhibitRule> rules_;
-  std::vector<Index> index_;
+  std::vector<Index> index_;  // parallel to rules_
+  std::unique_ptr<const Selector> by_target_;
+  std::unique_ptr<const Selector> by_source_;
+  size_t sources_ = 0;
 };
 
 }  // namespace incidentd::engine
