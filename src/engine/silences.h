@@ -67,6 +67,11 @@ class Silences {
   size_t active(Time now) const;
 
  private:
+  // The position of `id` in silences_, or where it would be inserted.
+  std::vector<Silence>::iterator LowerBound(std::string_view id);
+  std::vector<Silence>::const_iterator LowerBound(std::string_view id) const;
+  Silence* FindMutable(std::string_view id);
+
   SilencesOptions options_;
   std::vector<Silence> silences_;  // sorted by id
 };
