@@ -31,10 +31,11 @@ struct Alert {
   bool acknowledged = false;
   bool fingerprint_of_labels = false;  // the fingerprint is the hash of the labels (AlertInput's meaning)
   Time starts_at{};
-  Time ends_at{};           // when it resolves (kGiven, kTimeout) or resolved; kZeroTime while kNever and firing
-  Time first_seen{};        // first received
-  Time updated_at{};        // last received (refresh)
-  uint64_t duplicates = 0;  // receptions after the first
+  Time ends_at{};                  // when it resolves (kGiven, kTimeout) or resolved; kZeroTime while kNever and firing
+  Time first_seen{};               // first received
+  Time updated_at{};               // last received (refresh)
+  uint64_t duplicates = 0;         // receptions after the first
+  uint32_t incident = UINT32_MAX;  // the engine's slot of the latest incident it joined; UINT32_MAX: none
 };
 
 }  // namespace incidentd

@@ -46,21 +46,29 @@ Result<AlertsQuery> ParseAlertsQuery(std::string_view query) {
 }
 
 std::string RenderAlerts(const engine::Engine& engine, const AlertsQuery& query) {
-  std::vector<const Alert*> alerts;
-  if (query.active) {
-    // Silences and inhibition come with the engine's rules; until then every firing alert is active.
-    alerts.reserve(engine.alerts().firing());
-    engine.alerts().ForEach([&](const Alert& a) {
-      if (a.status == AlertStatus::kFiring && engine::MatchesAll(query.filter, a.labels)) alerts.push_back(&a);
-    });
-  }
-  std::sort(alerts.begin(), alerts.end(),
-            [](const Alert* a, const Alert* b) { return a->fingerprint < b->fingerprint; });
+  struct Row {
+    const Alert* alert;
+    engine::MuteState mute;
+  };
+  std::vector<Row> rows;
+  rows.reserve(engine.alerts().firing());
+  engine.alerts().ForEach([&](const Alert& a) {
+    if (a.status != AlertStatus::kFiring || !engine::MatchesAll(query.filter, a.labels)) return;
+    engine::MuteState mute = engine.MuteStateOf(a);
+    // Alertmanager's filter: each flag hides the alerts in that state.
+    if (!query.active && !mute.muted()) return;
+    if (!query.silenced && !mute.silenced_by.empty()) return;
+    if (!query.inhibited && mute.inhibited_by) return;
+    rows.push_back({&a, std::move(mute)});
+  });
+  std::sort(rows.begin(), rows.end(),
+            [](const Row& a, const Row& b) { return a.alert->fingerprint < b.alert->fingerprint; });
   std::string out;
-  out.reserve(alerts.size() * 600 + 2);
+  out.reserve(rows.size() * 600 + 2);
   JsonWriter w(out);
   w.BeginArray();
-  for (const Alert* a : alerts) {
+  for (const Row& row : rows) {
+    const Alert* a = row.alert;
     char fp[16];
     a->fingerprint.Format(fp);
     w.BeginObject();
@@ -68,12 +76,27 @@ std::string RenderAlerts(const engine::Engine& engine, const AlertsQuery& query)
     WriteLabels(w, a->annotations);
     w.Key("endsAt").TimeMillis(a->ends_kind == EndsAtKind::kNever ? kZeroTime : a->ends_at);
     w.Field("fingerprint", std::string_view(fp, 16));
-    w.Key("receivers").BeginArray().EndArray();
+    // The receivers its incident pages first, as Alertmanager lists the receivers of an alert's route.
+    w.Key("receivers").BeginArray();
+    if (const Incident* inc = engine.incidents().AtSlot(a->incident)) {
+      if (const engine::Policy* p = engine.rules().FindPolicy(inc->policy); p && !p->steps.empty()) {
+        for (const std::string& r : p->steps.front().notify) w.BeginObject().Field("name", r).EndObject();
+      }
+    }
+    w.EndArray();
     w.Key("startsAt").TimeMillis(a->starts_at);
     w.Key("status").BeginObject();
-    w.Key("inhibitedBy").BeginArray().EndArray();
-    w.Key("silencedBy").BeginArray().EndArray();
-    w.Field("state", "active").EndObject();
+    w.Key("inhibitedBy").BeginArray();
+    if (row.mute.inhibited_by) {
+      char by[16];
+      row.mute.inhibited_by->Format(by);
+      w.String(std::string_view(by, 16));
+    }
+    w.EndArray();
+    w.Key("silencedBy").BeginArray();
+    for (std::string_view id : row.mute.silenced_by) w.String(id);
+    w.EndArray();
+    w.Field("state", row.mute.muted() ? "suppressed" : "active").EndObject();
     w.Key("updatedAt").TimeMillis(a->updated_at);
     if (!a->generator_url.view().empty()) w.Field("generatorURL", a->generator_url.view());
     w.Key("labels");

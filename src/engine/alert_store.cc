@@ -30,6 +30,11 @@ const Alert* AlertStore::Find(Fingerprint fp) const {
   return it == alerts_.end() ? nullptr : &it->second.alert;
 }
 
+Alert* AlertStore::FindMutable(Fingerprint fp) {
+  auto it = alerts_.find(fp);
+  return it == alerts_.end() ? nullptr : &it->second.alert;
+}
+
 void AlertStore::SetStatus(Alert& a, AlertStatus s) {
   if (a.status == s) return;
   if (s == AlertStatus::kFiring) {
@@ -40,17 +45,19 @@ void AlertStore::SetStatus(Alert& a, AlertStatus s) {
   a.status = s;
 }
 
-void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input) {
+void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input, bool key_of_labels) {
   if (IdentityOnly(batch, input) && !a.labels.empty()) return;
   auto labels = batch.labels(input);
+  const bool known = !a.labels.empty();
   // Same fingerprint of labels, same labels: a 64-bit collision is as unlikely here as in Alertmanager, which
   // relies on the same.
-  const bool same = !a.labels.empty() && input.fingerprint_of_labels && a.fingerprint_of_labels;
-  a.fingerprint_of_labels = input.fingerprint_of_labels;
+  const bool same = known && key_of_labels && a.fingerprint_of_labels;
+  a.fingerprint_of_labels = key_of_labels;
   if (!same && !SameLabels(a.labels, labels)) {
     LabelSet fresh = symbols_.Build(labels);
     symbols_.Release(a.labels);
     a.labels = std::move(fresh);
+    content_changed_ = known;
   }
   // Most refreshes change nothing: the digest says so without touching the stored strings (a cache miss each).
   if (same && a.content_digest == input.content_digest) return;
@@ -60,26 +67,33 @@ void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput&
     LabelSet fresh = symbols_.Build(annotations);
     symbols_.Release(a.annotations);
     a.annotations = std::move(fresh);
+    content_changed_ = known;
   }
   if (a.generator_url.view() != input.generator_url) {
+    content_changed_ = known;
     Symbol fresh = input.generator_url.empty() ? Symbol() : symbols_.Intern(input.generator_url);
     symbols_.Release(a.generator_url);
     a.generator_url = fresh;
   }
 }
 
-AlertStore::Entry& AlertStore::Insert(const AlertBatch& batch, const AlertInput& input, Time now) {
-  Entry& e = alerts_[input.fingerprint];
-  e.alert.fingerprint = input.fingerprint;
+AlertStore::Entry& AlertStore::Insert(const AlertBatch& batch, const AlertInput& input, Fingerprint key,
+                                      bool key_of_labels, Time now) {
+  Entry& e = alerts_[key];
+  e.alert.fingerprint = key;
   e.alert.format = batch.format();
   e.alert.first_seen = now;
   e.alert.status = AlertStatus::kResolved;  // SetStatus below counts the firing ones
-  SetContent(e.alert, batch, input);
+  SetContent(e.alert, batch, input, key_of_labels);
   return e;
 }
 
-AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Time now) {
-  auto it = alerts_.find(in.fingerprint);
+AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Time now,
+                              const Fingerprint* key_override) {
+  content_changed_ = false;
+  const Fingerprint key = key_override ? *key_override : in.fingerprint;
+  const bool key_of_labels = key_override ? false : in.fingerprint_of_labels;
+  auto it = alerts_.find(key);
   const bool known = it != alerts_.end();
   if (!known && IdentityOnly(batch, in)) return AlertChange::kIgnored;  // a key never triggered here
   if (in.action == AlertAction::kAcknowledge) {
@@ -116,14 +130,14 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
   AlertChange change;
   Entry* e;
   if (!known) {
-    e = &Insert(batch, in, now);
+    e = &Insert(batch, in, key, key_of_labels, now);
     e->alert.starts_at = starts;
     change = resolves ? AlertChange::kNewResolved : AlertChange::kNew;
   } else {
     e = &it->second;
     Alert& a = e->alert;
     ++a.duplicates;
-    SetContent(a, batch, in);
+    SetContent(a, batch, in, key_of_labels);
     if (a.status == AlertStatus::kResolved && !resolves) {
       // Fires again after it was resolved: a new episode starts.
       a.starts_at = starts;
@@ -178,7 +192,18 @@ void AlertStore::Erase(Fingerprint fp) {
   alerts_.erase(it);
 }
 
-void AlertStore::Advance(Time now, std::vector<Fingerprint>* resolved) {
+void AlertStore::Forget(Fingerprint fp, Time now) {
+  auto it = alerts_.find(fp);
+  if (it == alerts_.end()) return;
+  Entry& e = it->second;
+  if (e.alert.status == AlertStatus::kResolved && AddSaturating(e.alert.ends_at, options_.resolved_retention) <= now) {
+    Erase(fp);
+    return;
+  }
+  Schedule(e);
+}
+
+void AlertStore::Advance(Time now, std::vector<Fingerprint>* resolved, const std::function<bool(const Alert&)>& keep) {
   while (!timers_.empty() && timers_.top().at <= now) {
     Timer t = timers_.top();
     timers_.pop();
@@ -193,7 +218,7 @@ void AlertStore::Advance(Time now, std::vector<Fingerprint>* resolved) {
         SetStatus(a, AlertStatus::kResolved);
         if (resolved) resolved->push_back(a.fingerprint);
       } else {
-        Erase(t.fp);
+        if (!keep || !keep(a)) Erase(t.fp);  // a kept alert waits for Forget, with no timer
         continue;
       }
     }

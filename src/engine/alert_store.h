@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <queue>
 #include <vector>
@@ -44,14 +45,22 @@ class AlertStore {
   AlertStore& operator=(const AlertStore&) = delete;
   ~AlertStore();
 
-  AlertChange Apply(const AlertBatch& batch, const AlertInput& input, Time now);
-  // Resolves firing alerts whose end is at or before now and drops resolved ones past retention. Appends the
-  // fingerprints it resolved to `resolved` when given.
-  void Advance(Time now, std::vector<Fingerprint>* resolved = nullptr);
+  // `key`, when given, replaces the input's fingerprint as the alert's identity (dedup.ignore_labels); the labels
+  // are then compared, not trusted to follow from the key.
+  AlertChange Apply(const AlertBatch& batch, const AlertInput& input, Time now, const Fingerprint* key = nullptr);
+  // Whether the last Apply changed a known alert's labels, annotations or generator URL.
+  bool content_changed() const { return content_changed_; }
+  // Resolves firing alerts whose end is at or before now and drops resolved ones past retention, except those
+  // `keep` holds on to (they stay until Forget). Appends the fingerprints it resolved to `resolved` when given.
+  void Advance(Time now, std::vector<Fingerprint>* resolved = nullptr,
+               const std::function<bool(const Alert&)>& keep = {});
+  // Lets a kept alert go: dropped now if resolved past retention, else when its retention ends.
+  void Forget(Fingerprint fp, Time now);
   // The earliest time Advance has work to do, if any.
   std::optional<Time> NextDeadline();
 
   const Alert* Find(Fingerprint fp) const;
+  Alert* FindMutable(Fingerprint fp);
   size_t size() const { return alerts_.size(); }
   size_t firing() const { return firing_; }
   const SymbolTable& symbols() const { return symbols_; }
@@ -73,8 +82,8 @@ class AlertStore {
     bool operator>(const Timer& o) const { return at > o.at; }
   };
 
-  Entry& Insert(const AlertBatch& batch, const AlertInput& input, Time now);
-  void SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input);
+  Entry& Insert(const AlertBatch& batch, const AlertInput& input, Fingerprint key, bool key_of_labels, Time now);
+  void SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input, bool key_of_labels);
   std::optional<Time> Deadline(const Alert& a) const;
   void Schedule(Entry& e);
   void SetStatus(Alert& a, AlertStatus s);
@@ -87,6 +96,7 @@ class AlertStore {
   boost::unordered_flat_map<Fingerprint, Entry, FingerprintHash> alerts_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   size_t firing_ = 0;
+  bool content_changed_ = false;
 };
 
 }  // namespace incidentd::engine

@@ -1,30 +1,164 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 namespace incidentd::engine {
+namespace {
+
+// The fingerprint of the labels without the ignored names (both sorted).
+Fingerprint FingerprintWithout(std::span<const Label> labels, const std::vector<std::string>& ignored) {
+  FingerprintBuilder b;
+  for (const Label& l : labels) {
+    if (!std::binary_search(ignored.begin(), ignored.end(), l.name)) b.Add(l.name, l.value);
+  }
+  return b.Finish();
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options, RuleSet rules)
+    : rules_(std::move(rules)),
+      alerts_(options.alerts),
+      incidents_(options.incidents),
+      silences_(options.silences),
+      inhibitor_(rules_.inhibit) {
+  IndexRules();
+  incidents_.SetLabelLookup([this](Fingerprint fp) -> const LabelSet* {
+    const Alert* a = alerts_.Find(fp);
+    return a ? &a->labels : nullptr;
+  });
+}
+
+void Engine::IndexRules() {
+  rules_by_alertname_.clear();
+  rules_any_.clear();
+  for (uint32_t i = 0; i < rules_.correlations.size(); ++i) {
+    const Matcher* by_name = nullptr;
+    for (const Matcher& m : rules_.correlations[i].match) {
+      if (m.name() == "alertname" && m.type() == MatchType::kEqual) by_name = &m;
+    }
+    if (by_name) {
+      rules_by_alertname_[by_name->value()].push_back(i);
+    } else {
+      rules_any_.push_back(i);
+    }
+  }
+}
+
+void Engine::SetRules(RuleSet rules) {
+  rules_ = std::move(rules);
+  IndexRules();
+  inhibitor_ = Inhibitor(rules_.inhibit);
+  alerts_.ForEach([&](const Alert& a) {
+    if (a.status == AlertStatus::kFiring) inhibitor_.OnFiring(a.fingerprint, a.labels);
+  });
+}
+
+template <typename Fn>
+void Engine::ForEachMembership(const Alert& a, Fn&& fn) {
+  if (a.incident != kNoIncident) fn(a.incident);
+  auto it = extra_incidents_.find(a.fingerprint);
+  if (it != extra_incidents_.end()) {
+    for (uint32_t slot : it->second) fn(slot);
+  }
+}
+
+void Engine::Correlate(Fingerprint fp, Time now) {
+  Alert* a = alerts_.FindMutable(fp);
+  uint32_t primary = kNoIncident;
+  std::vector<uint32_t> extra;
+  // Candidates in rule order: those keyed by this alertname merged with those that match any alertname.
+  static const std::vector<uint32_t> kNone;
+  auto named = rules_by_alertname_.find(a->labels.Get("alertname"));
+  const std::vector<uint32_t>& by_name = named == rules_by_alertname_.end() ? kNone : named->second;
+  size_t i = 0, j = 0;
+  while (i < by_name.size() || j < rules_any_.size()) {
+    uint32_t r;
+    if (j >= rules_any_.size() || (i < by_name.size() && by_name[i] < rules_any_[j])) {
+      r = by_name[i++];
+    } else {
+      r = rules_any_[j++];
+    }
+    const CorrelationRule& rule = rules_.correlations[r];
+    if (!MatchesAll(rule.match, a->labels)) continue;
+    uint32_t slot = incidents_.Join(rule, Incidents::GroupKey(rule, a->labels), *a, now);
+    if (primary == kNoIncident) {
+      primary = slot;
+    } else {
+      extra.push_back(slot);
+    }
+    if (!rule.continue_matching) break;
+  }
+  if (primary != kNoIncident) a->incident = primary;
+  if (!extra.empty()) {
+    extra_incidents_[fp] = std::move(extra);
+  } else if (primary != kNoIncident) {
+    extra_incidents_.erase(fp);
+  }
+}
+
+void Engine::OnResolved(Fingerprint fp, Time now) {
+  const Alert* a = alerts_.Find(fp);
+  inhibitor_.OnResolved(fp, a->labels);
+  ForEachMembership(*a, [&](uint32_t slot) { incidents_.AlertResolved(slot, fp, now); });
+}
 
 BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
   if (!batch.sealed()) std::abort();  // a decoder forgot Seal: fingerprints would be wrong
+  now_ = now;
   BatchResult r;
+  const bool rekey = !rules_.dedup_ignore_labels.empty();
   for (const AlertInput& in : batch.alerts()) {
-    switch (alerts_.Apply(batch, in, now)) {
+    Fingerprint key = in.fingerprint;
+    const Fingerprint* override = nullptr;
+    bool relabel_firing = false;
+    if (rekey && in.fingerprint_of_labels) {
+      key = FingerprintWithout(batch.labels(in), rules_.dedup_ignore_labels);
+      override = &key;
+      // The stored labels may change under the same key: the inhibitor must forget the old ones first.
+      const Alert* old = alerts_.Find(key);
+      if (old && old->status == AlertStatus::kFiring && !old->labels.Equals(batch.labels(in))) {
+        inhibitor_.OnResolved(key, old->labels);
+        relabel_firing = true;
+      }
+    }
+    const AlertChange change = alerts_.Apply(batch, in, now, override);
+    switch (change) {
       case AlertChange::kNew:
+        ++r.new_alerts;
+        inhibitor_.OnFiring(key, alerts_.Find(key)->labels);
+        Correlate(key, now);
+        break;
       case AlertChange::kNewResolved:
         ++r.new_alerts;
         break;
-      case AlertChange::kRefreshed:
+      case AlertChange::kRefreshed: {
         ++r.refreshed;
+        const Alert* a = alerts_.Find(key);
+        if (a == nullptr) break;
+        if (relabel_firing && a->status == AlertStatus::kFiring) inhibitor_.OnFiring(key, a->labels);
+        if (alerts_.content_changed()) {
+          ForEachMembership(*a, [&](uint32_t slot) { incidents_.AlertRefreshed(slot, key, now); });
+        }
         break;
+      }
       case AlertChange::kResolved:
         ++r.resolved;
+        OnResolved(key, now);
         break;
       case AlertChange::kRefired:
         ++r.refired;
+        inhibitor_.OnFiring(key, alerts_.Find(key)->labels);
+        Correlate(key, now);
         break;
-      case AlertChange::kAcknowledged:
+      case AlertChange::kAcknowledged: {
         ++r.acknowledged;
+        const Alert* a = alerts_.Find(key);
+        ForEachMembership(*a, [&](uint32_t slot) { incidents_.AlertAcknowledged(slot, key, now); });
         break;
+      }
       case AlertChange::kIgnored:
         ++r.ignored;
         break;
@@ -38,10 +172,82 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
   return r;
 }
 
+bool Engine::Keep(const Alert& a) const {
+  return a.incident != kNoIncident || extra_incidents_.contains(a.fingerprint);
+}
+
+void Engine::Forget(uint32_t slot, Fingerprint fp, Time now) {
+  Alert* a = alerts_.FindMutable(fp);
+  if (a == nullptr) return;
+  if (a->incident == slot) a->incident = kNoIncident;
+  auto it = extra_incidents_.find(fp);
+  if (it != extra_incidents_.end()) {
+    std::erase(it->second, slot);
+    if (it->second.empty()) extra_incidents_.erase(it);
+  }
+  if (!Keep(*a)) alerts_.Forget(fp, now);
+}
+
+bool Engine::Muted(Fingerprint fp) const {
+  const Alert* a = alerts_.Find(fp);
+  if (a == nullptr) return false;
+  return silences_.Muted(a->labels, now_) || inhibitor_.InhibitedBy(fp, a->labels).has_value();
+}
+
+MuteState Engine::MuteStateOf(const Alert& a) const {
+  MuteState s;
+  if (a.status != AlertStatus::kFiring) return s;
+  silences_.Mutes(a.labels, now_, &s.silenced_by);
+  s.inhibited_by = inhibitor_.InhibitedBy(a.fingerprint, a.labels);
+  return s;
+}
+
 void Engine::Advance(Time now) {
+  now_ = now;
   resolved_scratch_.clear();
-  alerts_.Advance(now, &resolved_scratch_);
+  alerts_.Advance(now, &resolved_scratch_, [this](const Alert& a) { return Keep(a); });
+  for (Fingerprint fp : resolved_scratch_) OnResolved(fp, now);
   counters_.alerts_resolved += resolved_scratch_.size();
+  incidents_.Settle(now, rules_, &notifications_);
+  incidents_.Advance(
+      now, rules_, [this](Fingerprint fp) { return Muted(fp); }, &notifications_,
+      [this, now](uint32_t slot, Fingerprint fp) { Forget(slot, fp, now); });
+  silences_.Collect(now);
+}
+
+std::optional<Time> Engine::NextDeadline() {
+  std::optional<Time> a = alerts_.NextDeadline();
+  std::optional<Time> b = incidents_.NextDeadline();
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+Status Engine::Acknowledge(std::string_view incident_id, std::string_view by, Time now) {
+  now_ = std::max(now_, now);
+  return incidents_.Acknowledge(incident_id, by, now, rules_, &notifications_);
+}
+
+Status Engine::Resolve(std::string_view incident_id, std::string_view by, Time now) {
+  now_ = std::max(now_, now);
+  return incidents_.Resolve(incident_id, by, now, rules_, &notifications_);
+}
+
+Result<std::string> Engine::UpsertSilence(Silence silence, const std::string& new_id, Time now) {
+  now_ = std::max(now_, now);
+  // Times go out with millisecond precision; a client that posts a silence back unchanged must match it exactly,
+  // or an edit of an active silence would replace it instead.
+  return silences_.Upsert(std::move(silence), new_id, std::chrono::floor<std::chrono::milliseconds>(now));
+}
+
+Status Engine::ExpireSilence(std::string_view id, Time now) {
+  now_ = std::max(now_, now);
+  return silences_.Expire(id, now);
+}
+
+std::vector<Notification> Engine::TakeNotifications() {
+  counters_.notifications += notifications_.size();
+  return std::exchange(notifications_, {});
 }
 
 }  // namespace incidentd::engine

@@ -14,6 +14,7 @@
 #include "observability/metrics.h"
 #include "server/engine_loop.h"
 #include "server/routes.h"
+#include "server/token_auth.h"
 #include "sources/http/http_server.h"
 #include "sources/http/router.h"
 
@@ -28,6 +29,7 @@ struct Daemon::Parts {
   std::unique_ptr<EngineLoop> loop;
   std::unique_ptr<http::Router> router;
   std::unique_ptr<Routes> routes;  // the handlers the router points at
+  std::shared_ptr<TokenAuth> auth;
   net::io_context ioc;
   std::unique_ptr<http::HttpServer> server;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
@@ -50,10 +52,12 @@ Daemon::Daemon(config::Config config, const Clock* clock)
   engine::EngineOptions eo;
   eo.alerts.resolve_timeout = config_.resolve_timeout;
   eo.alerts.resolved_retention = config_.engine.resolved_retention;
-  p.engine = std::make_unique<engine::Engine>(eo);
-  p.loop = std::make_unique<EngineLoop>(*p.engine, c, config_.engine.queue_capacity, MakeTickHook(p.metrics));
+  p.engine = std::make_unique<engine::Engine>(eo, config_.rules);
+  p.loop = std::make_unique<EngineLoop>(*p.engine, c, config_.engine.queue_capacity, MakeTickHook(p.metrics),
+                                        MakeNotifyHook(p.metrics));
+  p.auth = std::make_shared<TokenAuth>();
   p.router = std::make_unique<http::Router>(p.metrics);
-  p.routes = std::make_unique<Routes>(config_, *p.router, *p.loop, p.metrics, p.ready);
+  p.routes = std::make_unique<Routes>(config_, *p.router, *p.loop, p.metrics, p.ready, p.auth);
 }
 
 Daemon::~Daemon() { Stop(); }
@@ -63,6 +67,12 @@ Status Daemon::Start() {
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
   if (ec) return Status::Unavailable("data_dir: cannot create '" + config_.data_dir + "': " + ec.message());
+
+  if (!config_.api_tokens_file.empty()) {
+    Result<TokenAuth> auth = TokenAuth::Load(config_.api_tokens_file);
+    if (!auth.ok()) return auth.status();
+    *p.auth = std::move(*auth);
+  }
 
   std::string host;
   uint16_t port;
@@ -82,8 +92,11 @@ Status Daemon::Start() {
   p.work.emplace(p.ioc.get_executor());
   for (int i = 0; i < config_.http.io_threads; ++i) p.threads.emplace_back([&p] { p.ioc.run(); });
   p.ready = true;
-  spdlog::info("incidentd listening on {}:{} ({} I/O threads, data_dir {}, {} rule files)", host, p.server->port(),
-               config_.http.io_threads, config_.data_dir, config_.rule_paths.size());
+  spdlog::info(
+      "incidentd listening on {}:{} ({} I/O threads, data_dir {}, {} rule files: {} correlations, {} inhibit "
+      "rules, {} policies)",
+      host, p.server->port(), config_.http.io_threads, config_.data_dir, config_.rule_paths.size(),
+      config_.rules.correlations.size(), config_.rules.inhibit.size(), config_.rules.policies.size());
   return Status::Ok();
 }
 

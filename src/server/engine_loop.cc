@@ -4,8 +4,9 @@
 
 namespace incidentd::server {
 
-EngineLoop::EngineLoop(engine::Engine& engine, const Clock& clock, size_t capacity_alerts, TickHook hook)
-    : engine_(engine), clock_(clock), capacity_(capacity_alerts), hook_(std::move(hook)) {}
+EngineLoop::EngineLoop(engine::Engine& engine, const Clock& clock, size_t capacity_alerts, TickHook hook,
+                       NotifyFn notify)
+    : engine_(engine), clock_(clock), capacity_(capacity_alerts), hook_(std::move(hook)), notify_(std::move(notify)) {}
 
 EngineLoop::~EngineLoop() { Stop(); }
 
@@ -32,7 +33,7 @@ bool EngineLoop::Submit(AlertBatch&& batch, Done done) {
     size_t queued = queued_alerts_.load(std::memory_order_relaxed);
     if (queued > 0 && queued + n > capacity_) return false;
     queued_alerts_.store(queued + n, std::memory_order_relaxed);
-    queue_.push_back(Item{std::move(batch), std::move(done), {}});
+    queue_.push_back(Item{std::move(batch), std::move(done), {}, {}});
   }
   cv_.notify_one();
   return true;
@@ -42,10 +43,25 @@ bool EngineLoop::Read(ReadFn fn) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
-    queue_.push_back(Item{AlertBatch(), {}, std::move(fn)});
+    queue_.push_back(Item{AlertBatch(), {}, std::move(fn), {}});
   }
   cv_.notify_one();
   return true;
+}
+
+bool EngineLoop::Execute(CommandFn fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    queue_.push_back(Item{AlertBatch(), {}, {}, std::move(fn)});
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void EngineLoop::Deliver() {
+  std::vector<Notification> out = engine_.TakeNotifications();
+  if (!out.empty() && notify_) notify_(std::move(out));
 }
 
 void EngineLoop::Poke() {
@@ -83,21 +99,26 @@ void EngineLoop::Run() {
     size_t batches = 0, alerts = 0;
     receipts.clear();
     for (Item& item : work) {
-      if (item.read) continue;
+      if (item.read || item.command) continue;
       engine::BatchResult r = engine_.Apply(item.batch, now);
       receipts.push_back({Status::Ok(), r.new_alerts, r.refreshed + r.refired + r.acknowledged, r.resolved, r.ignored});
       ++batches;
       alerts += item.batch.size();
     }
     engine_.Advance(now);
+    for (Item& item : work) {
+      if (item.command) item.command(engine_, now);
+    }
+    Deliver();
     queued_alerts_.fetch_sub(alerts, std::memory_order_relaxed);
     // The metrics first, so that a sender who reads them after its answer sees its batch counted.
     if (hook_) hook_(engine_, batches, alerts);
     // The tick is complete: answer the senders, then the readers, who see the tick's state.
     size_t i = 0;
     for (Item& item : work) {
-      if (!item.read && item.done) item.done(receipts[i]);
-      if (!item.read) ++i;
+      if (item.read || item.command) continue;
+      if (item.done) item.done(receipts[i]);
+      ++i;
     }
     for (Item& item : work) {
       if (item.read) item.read(engine_);

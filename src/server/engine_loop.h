@@ -24,10 +24,15 @@ namespace incidentd::server {
 class EngineLoop final : public AlertSink {
  public:
   using ReadFn = std::function<void(const engine::Engine&)>;
+  // A command (acknowledge, resolve, silences): runs on the loop's thread with the tick's `now`.
+  using CommandFn = std::function<void(engine::Engine&, Time now)>;
+  // Receives the notifications the engine decided, after each tick or command, on the loop's thread.
+  using NotifyFn = std::function<void(std::vector<Notification>&&)>;
   // Called on the loop's thread after each tick that did work, for metrics.
   using TickHook = std::function<void(const engine::Engine&, size_t batches, size_t alerts)>;
 
-  EngineLoop(engine::Engine& engine, const Clock& clock, size_t capacity_alerts, TickHook hook = {});
+  EngineLoop(engine::Engine& engine, const Clock& clock, size_t capacity_alerts, TickHook hook = {},
+             NotifyFn notify = {});
   ~EngineLoop() override;
 
   void Start();
@@ -37,6 +42,8 @@ class EngineLoop final : public AlertSink {
   bool Submit(AlertBatch&& batch, Done done) override;
   // Runs fn on the loop's thread after the current tick. False when stopping.
   bool Read(ReadFn fn);
+  // Runs fn on the loop's thread after the current tick's batches, before its readers. False when stopping.
+  bool Execute(CommandFn fn);
 
   size_t queued_alerts() const { return queued_alerts_.load(std::memory_order_relaxed); }
   // Wakes the loop to re-check its timers now (tests drive a FakeClock with this).
@@ -47,13 +54,16 @@ class EngineLoop final : public AlertSink {
     AlertBatch batch;
     Done done;
     ReadFn read;
+    CommandFn command;
   };
+  void Deliver();
   void Run();
 
   engine::Engine& engine_;
   const Clock& clock_;
   const size_t capacity_;
   TickHook hook_;
+  NotifyFn notify_;
 
   std::mutex mu_;
   std::condition_variable cv_;

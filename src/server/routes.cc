@@ -1,14 +1,19 @@
 #include "server/routes.h"
 
+#include <spdlog/spdlog.h>
+
+#include <array>
+
 #include "api/alerts_api.h"
 #include "decode/factory.h"
+#include "server/api_routes.h"
 
 namespace incidentd::server {
 
 namespace bhttp = boost::beast::http;
 
 Routes::Routes(const config::Config& config, http::Router& router, EngineLoop& loop, observability::Registry& metrics,
-               const std::atomic<bool>& ready) {
+               const std::atomic<bool>& ready, std::shared_ptr<const TokenAuth> auth) {
   auto intake = [&](AlertFormat format) {
     auto h = std::make_shared<http::IntakeHandler>(decode::MakeDecoder(format, config.limits), loop, metrics);
     intake_.push_back(h);
@@ -38,6 +43,9 @@ Routes::Routes(const config::Config& config, http::Router& router, EngineLoop& l
                });
                if (!queued) respond(http::ErrorResponse(503, "shutting down"));
              });
+
+  AddIncidentRoutes(router, loop, auth);
+  AddSilenceRoutes(router, loop, auth);
 
   router.Add(bhttp::verb::get, "/healthz", "healthz", [](const http::Request&, http::Responder respond) {
     http::Response r;
@@ -73,11 +81,17 @@ EngineLoop::TickHook MakeTickHook(observability::Registry& metrics) {
   auto& resolved = metrics.GetCounter("incidentd_engine_alerts_total", help, {{"change", "resolved"}});
   auto& refired = metrics.GetCounter("incidentd_engine_alerts_total", help, {{"change", "refired"}});
   auto& ignored = metrics.GetCounter("incidentd_engine_alerts_total", help, {{"change", "ignored"}});
+  auto& incidents = metrics.GetGauge("incidentd_incidents", "Incidents held, open or resolved within the retention.");
+  auto& open = metrics.GetGauge("incidentd_incidents_open", "Incidents triggered or acknowledged.");
+  auto& silences = metrics.GetGauge("incidentd_silences_active", "Silences in effect.");
   auto last = std::make_shared<engine::EngineCounters>();
   return [&, last](const engine::Engine& e, size_t batches, size_t) {
     const engine::EngineCounters& c = e.counters();
     active.Set(static_cast<double>(e.alerts().firing()));
     tracked.Set(static_cast<double>(e.alerts().size()));
+    incidents.Set(static_cast<double>(e.incidents().size()));
+    open.Set(static_cast<double>(e.incidents().open()));
+    silences.Set(static_cast<double>(e.silences().active(e.now())));
     if (batches > 0) ticks.Inc();
     added.Inc(c.alerts_new - last->alerts_new);
     refreshed.Inc(c.alerts_refreshed - last->alerts_refreshed);
@@ -85,6 +99,27 @@ EngineLoop::TickHook MakeTickHook(observability::Registry& metrics) {
     refired.Inc(c.alerts_refired - last->alerts_refired);
     ignored.Inc(c.alerts_ignored - last->alerts_ignored);
     *last = c;
+  };
+}
+
+}  // namespace incidentd::server
+
+namespace incidentd::server {
+
+EngineLoop::NotifyFn MakeNotifyHook(observability::Registry& metrics) {
+  const char* help = "Notifications the engine decided, by event (delivered by the receivers).";
+  std::array<observability::Counter*, 6> by_event{};
+  for (int i = 0; i < 6; ++i) {
+    auto e = static_cast<NotifyEvent>(i);
+    by_event[i] =
+        &metrics.GetCounter("incidentd_notifications_total", help, {{"event", std::string(NotifyEventName(e))}});
+  }
+  return [by_event](std::vector<Notification>&& list) {
+    for (const Notification& n : list) {
+      by_event[static_cast<int>(n.event)]->Inc();
+      spdlog::info("notify {} {} -> {}{} (P{}, {})", n.incident_id, NotifyEventName(n.event), n.receiver,
+                   n.inform ? " (inform)" : "", n.priority, IncidentStateName(n.state));
+    }
   };
 }
 

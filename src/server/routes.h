@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "observability/metrics.h"
 #include "server/engine_loop.h"
+#include "server/token_auth.h"
 #include "sources/http/intake_handler.h"
 #include "sources/http/router.h"
 
@@ -18,7 +19,7 @@ namespace incidentd::server {
 class Routes {
  public:
   Routes(const config::Config& config, http::Router& router, EngineLoop& loop, observability::Registry& metrics,
-         const std::atomic<bool>& ready);
+         const std::atomic<bool>& ready, std::shared_ptr<const TokenAuth> auth);
 
  private:
   std::vector<std::shared_ptr<http::IntakeHandler>> intake_;
@@ -27,5 +28,7 @@ class Routes {
 
 // The engine loop's per-tick hook that keeps the engine's metrics current.
 EngineLoop::TickHook MakeTickHook(observability::Registry& metrics);
+// Counts and logs the engine's notifications; the receivers deliver them.
+EngineLoop::NotifyFn MakeNotifyHook(observability::Registry& metrics);
 
 }  // namespace incidentd::server

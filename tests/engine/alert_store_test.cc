@@ -31,7 +31,7 @@ AlertBatch One(std::string_view name, AlertAction action = AlertAction::kFire, E
 
 class AlertStoreTest : public ::testing::Test {
  protected:
-  Engine engine_{EngineOptions{AlertStoreOptions{minutes(5), minutes(15)}}};
+  Engine engine_{EngineOptions{AlertStoreOptions{minutes(5), minutes(15)}, {}, {}}};
   const Alert* Get(std::string_view name) {
     Label l{"alertname", name};
     return engine_.alerts().Find(Fingerprint::Of({&l, 1}));

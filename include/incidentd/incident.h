@@ -1,0 +1,103 @@
+// Incident: a group of alerts that a correlation rule put together, with its lifecycle, priority and timeline.
+//
+// Lifecycle: triggered -> acknowledged -> resolved, and back to triggered ("reopened") when its group fires again
+// within the rule's reopen_window. It resolves as soon as all its alerts are resolved, or when someone resolves it.
+//
+// Ownership: the engine owns incidents; readers get const references on the engine's thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "incidentd/alert.h"
+#include "incidentd/clock.h"
+#include "incidentd/label.h"
+
+namespace incidentd {
+
+enum class IncidentState : uint8_t { kTriggered, kAcknowledged, kResolved };
+std::string_view IncidentStateName(IncidentState s);  // "triggered", "acknowledged", "resolved"
+
+// What a notification tells its receiver.
+enum class NotifyEvent : uint8_t {
+  kTriggered,     // first page of the incident
+  kUpdated,       // alerts joined or left since the last page
+  kRepeated,      // reminder: still triggered after repeat_interval
+  kAcknowledged,  // someone acknowledged it
+  kResolved,      // all its alerts resolved, or someone resolved it
+  kReopened,      // it fired again within its reopen window
+};
+std::string_view NotifyEventName(NotifyEvent e);  // "triggered", "updated", ...
+
+enum class TimelineKind : uint8_t {
+  kOpened,          // the incident was created
+  kAlertJoined,     // an alert joined (fingerprint)
+  kAlertRefreshed,  // an alert's annotations changed (fingerprint)
+  kAlertRefired,    // one of its alerts fired again (fingerprint)
+  kAlertResolved,   // one of its alerts resolved (fingerprint)
+  kPriority,        // its priority changed (detail "P3 -> P1")
+  kAcknowledged,    // detail: by whom
+  kResolved,        // detail: by whom, or "all alerts resolved"
+  kReopened,
+  kNotified,    // detail: "<event> -> <receiver>"
+  kSuppressed,  // its flush found every firing alert silenced or inhibited: nobody paged
+  kNoPolicy,    // it would have paged but its rule names no policy
+};
+std::string_view TimelineKindName(TimelineKind k);  // "opened", "alert_joined", ...
+
+struct TimelineEntry {
+  Time at{};
+  TimelineKind kind = TimelineKind::kOpened;
+  Fingerprint fingerprint;  // for the alert_* kinds
+  std::string detail;
+};
+
+// An alert's place in an incident.
+struct IncidentMember {
+  uint8_t priority = 3;
+  AlertStatus status = AlertStatus::kFiring;
+  bool acknowledged = false;  // by its sender (PagerDuty acknowledge)
+};
+
+struct Incident {
+  std::string id;                 // 26 characters, Crockford base32, sorts by creation time
+  uint64_t id_hi = 0, id_lo = 0;  // the same 128 bits, for ordering
+  std::string rule;               // the correlation rule's name
+  uint64_t group_key = 0;
+  IncidentState state = IncidentState::kTriggered;
+  uint8_t priority = 3;  // 1 (P1, most urgent) .. 5
+  std::string title;
+  std::vector<std::pair<std::string, std::string>> group_labels;  // sorted by name
+  std::string policy;
+  boost::unordered_flat_map<Fingerprint, IncidentMember, FingerprintHash> members;
+  std::vector<TimelineEntry> timeline;  // oldest first, at most kTimelineLimit entries
+  uint64_t timeline_dropped = 0;        // entries left out beyond the limit (the middle of a long history)
+  Time created_at{};
+  Time updated_at{};
+  Time acknowledged_at = kZeroTime;
+  Time resolved_at = kZeroTime;
+  std::string acknowledged_by;
+  std::string resolved_by;
+  // Counts.
+  uint32_t firing = 0;               // members firing
+  uint32_t firing_acknowledged = 0;  // members firing and acknowledged by their sender
+  uint32_t firing_by_priority[5] = {};
+  uint32_t reopened = 0;
+  uint32_t notifications = 0;
+  // Notification state.
+  bool paged = false;             // a triggered page went out since it (re)opened
+  bool suppressed_noted = false;  // the timeline says nobody was paged because all were muted
+  uint64_t notified_digest = 0;   // the firing, unmuted alerts at the last page
+  Time last_notified_at = kZeroTime;
+  Time flush_at = Time::max();               // next group flush
+  Time drop_at = Time::max();                // when a resolved incident is forgotten
+  std::vector<std::string> paged_receivers;  // receivers paged since it (re)opened, told of ack and resolve
+
+  static constexpr size_t kTimelineLimit = 1000;
+};
+
+}  // namespace incidentd

@@ -1,0 +1,454 @@
+#include "engine/incidents.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <tuple>
+
+namespace incidentd::engine {
+namespace {
+
+constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+// 128 bits as 26 Crockford base32 digits, most significant first (the ULID text form), so ids sort as the bits do.
+std::string EncodeId(uint64_t hi, uint64_t lo) {
+  std::string out(26, '0');
+  for (int i = 25; i >= 0; --i) {
+    out[i] = kCrockford[lo & 31];
+    lo = (lo >> 5) | (hi << 59);
+    hi >>= 5;
+  }
+  return out;
+}
+
+uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::string PriorityName(uint8_t p) { return "P" + std::to_string(p); }
+
+}  // namespace
+
+uint64_t Incidents::GroupKey(const CorrelationRule& rule, const LabelSet& labels) {
+  FingerprintBuilder b;
+  b.Add("", rule.name);
+  if (rule.group_by_all) {
+    for (const InternedLabel& l : labels.labels()) b.Add(l.name.view(), l.value.view());
+  } else {
+    for (const std::string& name : rule.group_by) b.Add(name, labels.Get(name));
+  }
+  return b.Finish().value();
+}
+
+void Incidents::AddTimeline(Incident& inc, Time at, TimelineKind kind, Fingerprint fp, std::string detail) {
+  // A long history keeps its first half and its latest entries; the middle is counted as dropped.
+  if (inc.timeline.size() >= Incident::kTimelineLimit) {
+    inc.timeline.erase(inc.timeline.begin() + Incident::kTimelineLimit / 2);
+    ++inc.timeline_dropped;
+  }
+  inc.timeline.push_back(TimelineEntry{at, kind, fp, std::move(detail)});
+  inc.updated_at = at;
+}
+
+void Incidents::Touch(uint32_t slot, Time now) {
+  Slot& s = slot_state_[slot];
+  if (s.dirty) return;
+  s.dirty = true;
+  s.tick_mark = slots_[slot]->timeline.size();
+  dirty_.push_back(slot);
+  (void)now;
+}
+
+void Incidents::SetState(Incident& inc, IncidentState s) {
+  const bool was_open = inc.state != IncidentState::kResolved;
+  const bool is_open = s != IncidentState::kResolved;
+  if (was_open && !is_open) --open_;
+  if (!was_open && is_open) ++open_;
+  inc.state = s;
+}
+
+void Incidents::ScheduleFlush(uint32_t slot, Time at) {
+  Incident& inc = *slots_[slot];
+  inc.flush_at = at;
+  timers_.push(Timer{at, inc.id_hi, inc.id_lo, slot, TimerKind::kFlush});
+}
+
+uint32_t Incidents::Open(const CorrelationRule& rule, uint64_t key, Group& group, const Alert& a, Time now) {
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+    slot_state_.emplace_back();
+  }
+  auto inc = std::make_unique<Incident>();
+  const uint64_t ms =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  const uint16_t seq = static_cast<uint16_t>(group.opened++);
+  // Creation time (48 bits of milliseconds), the group, and how many incidents the group had: unique and sortable,
+  // and the same whatever order a tick's alerts came in.
+  inc->id_hi = (ms << 16) | (key >> 48);
+  inc->id_lo = (key << 16) | seq;
+  inc->id = EncodeId(inc->id_hi, inc->id_lo);
+  inc->rule = rule.name;
+  inc->group_key = key;
+  inc->policy = rule.policy;
+  inc->created_at = now;
+  inc->updated_at = now;
+  if (rule.group_by_all) {
+    for (const InternedLabel& l : a.labels.labels()) inc->group_labels.emplace_back(l.name.view(), l.value.view());
+  } else {
+    for (const std::string& name : rule.group_by) {
+      std::string_view v = a.labels.Get(name);
+      if (!v.empty()) inc->group_labels.emplace_back(name, v);
+    }
+  }
+  inc->priority = kLowestPriority;
+  slots_[slot] = std::move(inc);
+  slot_state_[slot] = Slot{};
+  by_id_.emplace(slots_[slot]->id, slot);
+  group.slot = slot;
+  ++open_;
+  Touch(slot, now);
+  AddTimeline(*slots_[slot], now, TimelineKind::kOpened, {}, rule.name);
+  slot_state_[slot].title_pending = true;
+  slot_state_[slot].title_fp = a.fingerprint;
+  pending_titles_.push_back({slot, &rule});
+  ScheduleFlush(slot, now + rule.group_wait);
+  return slot;
+}
+
+void Incidents::Reopen(Incident& inc, const CorrelationRule& rule, Time now) {
+  SetState(inc, IncidentState::kTriggered);
+  inc.resolved_at = kZeroTime;
+  inc.resolved_by.clear();
+  inc.acknowledged_at = kZeroTime;
+  inc.acknowledged_by.clear();
+  inc.drop_at = Time::max();
+  inc.paged = false;
+  inc.suppressed_noted = false;
+  inc.notified_digest = 0;
+  inc.paged_receivers.clear();
+  ++inc.reopened;
+  AddTimeline(inc, now, TimelineKind::kReopened);
+  uint32_t slot = by_id_.find(inc.id)->second;
+  ScheduleFlush(slot, now + rule.group_wait);
+}
+
+uint32_t Incidents::Join(const CorrelationRule& rule, uint64_t key, const Alert& a, Time now) {
+  Group& group = groups_[key];
+  uint32_t slot = group.slot;
+  if (slot != kNoIncident) {
+    Incident& inc = *slots_[slot];
+    if (inc.state == IncidentState::kResolved) {
+      const bool in_window = rule.reopen_window.count() > 0 && now - inc.resolved_at <= rule.reopen_window;
+      if (in_window) {
+        Touch(slot, now);
+        Reopen(inc, rule, now);
+      } else {
+        slot = Open(rule, key, group, a, now);
+      }
+    }
+  } else {
+    slot = Open(rule, key, group, a, now);
+  }
+  Incident& inc = *slots_[slot];
+  Touch(slot, now);
+  Slot& st = slot_state_[slot];
+  if (st.title_pending && a.fingerprint < st.title_fp) st.title_fp = a.fingerprint;
+  const uint8_t priority = rule.priority.For(a.labels);
+  auto [it, inserted] = inc.members.try_emplace(a.fingerprint);
+  IncidentMember& m = it->second;
+  if (!inserted && m.status == AlertStatus::kFiring) {
+    // Already firing here (a second Join in one tick): only the priority may have changed.
+    --inc.firing_by_priority[m.priority - 1];
+    m.priority = priority;
+    ++inc.firing_by_priority[m.priority - 1];
+    return slot;
+  }
+  m.priority = priority;
+  m.status = AlertStatus::kFiring;
+  m.acknowledged = false;
+  ++inc.firing;
+  ++inc.firing_by_priority[priority - 1];
+  AddTimeline(inc, now, inserted ? TimelineKind::kAlertJoined : TimelineKind::kAlertRefired, a.fingerprint);
+  return slot;
+}
+
+void Incidents::AlertResolved(uint32_t slot, Fingerprint fp, Time now) {
+  Incident& inc = *slots_[slot];
+  auto it = inc.members.find(fp);
+  if (it == inc.members.end() || it->second.status != AlertStatus::kFiring) return;
+  IncidentMember& m = it->second;
+  m.status = AlertStatus::kResolved;
+  --inc.firing;
+  --inc.firing_by_priority[m.priority - 1];
+  if (m.acknowledged) --inc.firing_acknowledged;
+  m.acknowledged = false;
+  Touch(slot, now);
+  AddTimeline(inc, now, TimelineKind::kAlertResolved, fp);
+}
+
+void Incidents::AlertAcknowledged(uint32_t slot, Fingerprint fp, Time now) {
+  Incident& inc = *slots_[slot];
+  auto it = inc.members.find(fp);
+  if (it == inc.members.end() || it->second.status != AlertStatus::kFiring || it->second.acknowledged) return;
+  it->second.acknowledged = true;
+  ++inc.firing_acknowledged;
+  Touch(slot, now);
+}
+
+void Incidents::AlertRefreshed(uint32_t slot, Fingerprint fp, Time now) {
+  Incident& inc = *slots_[slot];
+  if (!inc.members.contains(fp)) return;
+  Touch(slot, now);
+  AddTimeline(inc, now, TimelineKind::kAlertRefreshed, fp);
+}
+
+void Incidents::MarkResolved(Incident& inc, uint32_t slot, Time now, std::string by) {
+  SetState(inc, IncidentState::kResolved);
+  inc.resolved_at = now;
+  inc.resolved_by = by;
+  inc.flush_at = Time::max();
+  inc.drop_at = now + options_.retention;
+  timers_.push(Timer{inc.drop_at, inc.id_hi, inc.id_lo, slot, TimerKind::kDrop});
+  AddTimeline(inc, now, TimelineKind::kResolved, {}, std::move(by));
+}
+
+void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>* out) {
+  for (const PendingTitle& p : pending_titles_) {
+    Incident& inc = *slots_[p.slot];
+    Slot& st = slot_state_[p.slot];
+    st.title_pending = false;
+    const LabelSet* first = labels_of_ ? labels_of_(st.title_fp) : nullptr;
+    auto lookup = [&](std::string_view name) -> std::string_view {
+      for (const auto& [n, v] : inc.group_labels) {
+        if (n == name) return v;
+      }
+      return first ? first->Get(name) : std::string_view();
+    };
+    if (!p.rule->title.parts.empty()) {
+      inc.title = p.rule->title.Render(lookup);
+    } else {
+      std::string t;
+      for (const auto& [n, v] : inc.group_labels) t += (t.empty() ? "" : ", ") + n + "=" + v;
+      inc.title = t.empty() ? p.rule->name : t;
+    }
+  }
+  pending_titles_.clear();
+
+  std::sort(dirty_.begin(), dirty_.end(), [&](uint32_t a, uint32_t b) {
+    return std::tie(slots_[a]->id_hi, slots_[a]->id_lo) < std::tie(slots_[b]->id_hi, slots_[b]->id_lo);
+  });
+  for (uint32_t slot : dirty_) {
+    Incident& inc = *slots_[slot];
+    Slot& st = slot_state_[slot];
+    st.dirty = false;
+    // This tick's entries in a canonical order, so the input order inside a tick leaves no trace.
+    if (st.tick_mark < inc.timeline.size()) {
+      std::stable_sort(inc.timeline.begin() + static_cast<ptrdiff_t>(std::min(st.tick_mark, inc.timeline.size())),
+                       inc.timeline.end(), [](const TimelineEntry& a, const TimelineEntry& b) {
+                         return std::tie(a.at, a.kind, a.fingerprint, a.detail) <
+                                std::tie(b.at, b.kind, b.fingerprint, b.detail);
+                       });
+    }
+    if (inc.firing > 0) {
+      uint8_t p = kLowestPriority;
+      for (uint8_t i = 0; i < 5; ++i) {
+        if (inc.firing_by_priority[i] > 0) {
+          p = i + 1;
+          break;
+        }
+      }
+      if (p != inc.priority) {
+        if (inc.created_at != now) {  // not the first settle: a real change
+          AddTimeline(inc, now, TimelineKind::kPriority, {}, PriorityName(inc.priority) + " -> " + PriorityName(p));
+        }
+        inc.priority = p;
+      }
+    }
+    if (inc.state == IncidentState::kResolved) continue;
+    if (inc.firing == 0) {
+      MarkResolved(inc, slot, now, "all alerts resolved");
+      Tell(inc, NotifyEvent::kResolved, now, rules, out);
+    } else if (inc.state == IncidentState::kTriggered && inc.firing_acknowledged == inc.firing) {
+      SetState(inc, IncidentState::kAcknowledged);
+      inc.acknowledged_at = now;
+      inc.acknowledged_by = "sender";
+      AddTimeline(inc, now, TimelineKind::kAcknowledged, {}, "sender");
+      Tell(inc, NotifyEvent::kAcknowledged, now, rules, out);
+    }
+  }
+  dirty_.clear();
+}
+
+// Pages the first step of the policy (and informs stakeholders of a new incident).
+void Incidents::Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out) {
+  const Policy* policy = rules.FindPolicy(inc.policy);
+  if (policy == nullptr || policy->steps.empty()) {
+    if (event == NotifyEvent::kTriggered || event == NotifyEvent::kReopened) {
+      AddTimeline(inc, now, TimelineKind::kNoPolicy);
+    }
+    return;
+  }
+  auto send = [&](const std::string& receiver, bool inform) {
+    out->push_back(Notification{now, inc.id, receiver, event, inform, inc.state, inc.priority, inc.title});
+    ++inc.notifications;
+    AddTimeline(inc, now, TimelineKind::kNotified, {},
+                std::string(NotifyEventName(event)) + (inform ? " (inform) -> " : " -> ") + receiver);
+  };
+  for (const std::string& r : policy->steps.front().notify) {
+    send(r, false);
+    if (std::find(inc.paged_receivers.begin(), inc.paged_receivers.end(), r) == inc.paged_receivers.end()) {
+      inc.paged_receivers.push_back(r);
+    }
+  }
+  if (event == NotifyEvent::kTriggered || event == NotifyEvent::kReopened) {
+    for (const std::string& r : policy->inform) send(r, true);
+  }
+}
+
+// Tells the receivers paged so far, and the stakeholders, of a state change.
+void Incidents::Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out) {
+  if (!inc.paged) return;  // nobody heard of it: nothing to take back
+  const Policy* policy = rules.FindPolicy(inc.policy);
+  auto send = [&](const std::string& receiver, bool inform) {
+    out->push_back(Notification{now, inc.id, receiver, event, inform, inc.state, inc.priority, inc.title});
+    ++inc.notifications;
+    AddTimeline(inc, now, TimelineKind::kNotified, {},
+                std::string(NotifyEventName(event)) + (inform ? " (inform) -> " : " -> ") + receiver);
+  };
+  for (const std::string& r : inc.paged_receivers) send(r, false);
+  if (policy != nullptr) {
+    for (const std::string& r : policy->inform) send(r, true);
+  }
+}
+
+void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted,
+                      std::vector<Notification>* out) {
+  Incident& inc = *slots_[slot];
+  inc.flush_at = Time::max();
+  // Acknowledged or resolved: nobody is paged for it any more (a reopen schedules a flush again).
+  if (inc.state != IncidentState::kTriggered) return;
+  uint64_t digest = 0;
+  size_t active = 0;
+  for (const auto& [fp, m] : inc.members) {
+    if (m.status != AlertStatus::kFiring || muted(fp)) continue;
+    digest += Mix(fp.value());  // a sum: the same set gives the same digest in any order
+    ++active;
+  }
+  if (active == 0) {
+    if (!inc.suppressed_noted) AddTimeline(inc, now, TimelineKind::kSuppressed);
+    inc.suppressed_noted = true;
+  } else if (!inc.paged) {
+    Page(inc, inc.reopened > 0 ? NotifyEvent::kReopened : NotifyEvent::kTriggered, now, rules, out);
+    inc.paged = true;
+    inc.suppressed_noted = false;
+    inc.notified_digest = digest;
+    inc.last_notified_at = now;
+  } else {
+    const CorrelationRule* rule = nullptr;
+    for (const CorrelationRule& r : rules.correlations) {
+      if (r.name == inc.rule) rule = &r;
+    }
+    const Duration repeat = rule ? rule->repeat_interval : std::chrono::hours(4);
+    if (digest != inc.notified_digest) {
+      Page(inc, NotifyEvent::kUpdated, now, rules, out);
+      inc.notified_digest = digest;
+      inc.last_notified_at = now;
+    } else if (now - inc.last_notified_at >= repeat) {
+      Page(inc, NotifyEvent::kRepeated, now, rules, out);
+      inc.last_notified_at = now;
+    }
+  }
+  Duration interval = std::chrono::minutes(5);
+  for (const CorrelationRule& r : rules.correlations) {
+    if (r.name == inc.rule) interval = r.group_interval;
+  }
+  ScheduleFlush(slot, now + interval);
+}
+
+void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, std::vector<Notification>* out,
+                        const std::function<void(uint32_t, Fingerprint)>& forget) {
+  while (!timers_.empty() && timers_.top().at <= now) {
+    Timer t = timers_.top();
+    timers_.pop();
+    const auto& p = slots_[t.slot];
+    if (!p || p->id_hi != t.id_hi || p->id_lo != t.id_lo) continue;  // forgotten, slot reused
+    if (t.kind == TimerKind::kFlush) {
+      if (p->flush_at != t.at) continue;  // re-armed
+      Flush(t.slot, t.at, rules, muted, out);
+      continue;
+    }
+    if (p->drop_at != t.at || p->state != IncidentState::kResolved) continue;
+    Incident& inc = *slots_[t.slot];
+    for (const auto& [fp, m] : inc.members) forget(t.slot, fp);
+    auto g = groups_.find(inc.group_key);
+    if (g != groups_.end() && g->second.slot == t.slot) g->second.slot = kNoIncident;
+    by_id_.erase(inc.id);
+    slots_[t.slot].reset();
+    free_.push_back(t.slot);
+  }
+}
+
+std::optional<Time> Incidents::NextDeadline() {
+  while (!timers_.empty()) {
+    const Timer& t = timers_.top();
+    const auto& p = slots_[t.slot];
+    if (p && p->id_hi == t.id_hi && p->id_lo == t.id_lo &&
+        (t.kind == TimerKind::kFlush ? p->flush_at == t.at : p->drop_at == t.at)) {
+      return t.at;
+    }
+    timers_.pop();
+  }
+  return std::nullopt;
+}
+
+Incident* Incidents::FindMutable(std::string_view id, uint32_t* slot) {
+  auto it = by_id_.find(std::string(id));
+  if (it == by_id_.end()) return nullptr;
+  *slot = it->second;
+  return slots_[it->second].get();
+}
+
+const Incident* Incidents::Find(std::string_view id) const {
+  auto it = by_id_.find(std::string(id));
+  return it == by_id_.end() ? nullptr : slots_[it->second].get();
+}
+
+const Incident* Incidents::AtSlot(uint32_t slot) const { return slot < slots_.size() ? slots_[slot].get() : nullptr; }
+
+Status Incidents::Acknowledge(std::string_view id, std::string_view by, Time now, const RuleSet& rules,
+                              std::vector<Notification>* out) {
+  uint32_t slot;
+  Incident* inc = FindMutable(id, &slot);
+  if (inc == nullptr) return Status::NotFound("incident " + std::string(id) + " not found");
+  if (inc->state != IncidentState::kTriggered) {
+    return {StatusCode::kFailedPrecondition,
+            "incident " + std::string(id) + " is " + std::string(IncidentStateName(inc->state))};
+  }
+  SetState(*inc, IncidentState::kAcknowledged);
+  inc->acknowledged_at = now;
+  inc->acknowledged_by = std::string(by);
+  AddTimeline(*inc, now, TimelineKind::kAcknowledged, {}, std::string(by));
+  Tell(*inc, NotifyEvent::kAcknowledged, now, rules, out);
+  return Status::Ok();
+}
+
+Status Incidents::Resolve(std::string_view id, std::string_view by, Time now, const RuleSet& rules,
+                          std::vector<Notification>* out) {
+  uint32_t slot;
+  Incident* inc = FindMutable(id, &slot);
+  if (inc == nullptr) return Status::NotFound("incident " + std::string(id) + " not found");
+  if (inc->state == IncidentState::kResolved) {
+    return {StatusCode::kFailedPrecondition, "incident " + std::string(id) + " is resolved"};
+  }
+  MarkResolved(*inc, slot, now, std::string(by));
+  Tell(*inc, NotifyEvent::kResolved, now, rules, out);
+  return Status::Ok();
+}
+
+}  // namespace incidentd::engine

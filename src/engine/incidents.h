@@ -1,0 +1,144 @@
+// Incidents: every incident, the group each belongs to, and their lifecycle and notification timers.
+//
+// The engine tells it what happened to alerts (Join, AlertResolved, AlertAcknowledged, AlertRefreshed) while it
+// applies a tick's batches; those only record facts and mark incidents dirty. Settle, at the end of the tick, draws
+// the consequences for each dirty incident in id order — resolve when no alert fires, the new priority, the
+// acknowledgement by senders — so the order of alerts inside a tick never changes the outcome. Advance runs the
+// group timers (Alertmanager's group_wait / group_interval / repeat_interval) and forgets resolved incidents after
+// the retention.
+//
+// Who is paged: the first step of the incident's policy; the policy's `inform` receivers hear of state changes.
+// A flush that finds every firing alert muted (silenced or inhibited) pages no one.
+//
+// Thread rule: single-threaded (the engine's). Pure: times come from the caller.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "engine/rules.h"
+#include "incidentd/alert.h"
+#include "incidentd/incident.h"
+#include "incidentd/notification.h"
+#include "incidentd/status.h"
+
+namespace incidentd::engine {
+
+inline constexpr uint32_t kNoIncident = UINT32_MAX;
+
+struct IncidentsOptions {
+  Duration retention = std::chrono::hours(24 * 30);  // resolved incidents are kept this long
+};
+
+// Whether a firing alert is muted (silenced or inhibited) now.
+using MuteFn = std::function<bool(Fingerprint)>;
+
+class Incidents {
+ public:
+  explicit Incidents(IncidentsOptions options) : options_(options) {}
+
+  // The group key of `labels` under `rule`: the rule's name and its group_by labels' values.
+  static uint64_t GroupKey(const CorrelationRule& rule, const LabelSet& labels);
+
+  // The firing alert `a` belongs to rule's group `key`: it joins the group's open incident, reopens the group's
+  // resolved one within reopen_window, or opens a new incident. Joining an incident it is in marks it firing.
+  // Returns the incident's slot (stable while the incident exists).
+  uint32_t Join(const CorrelationRule& rule, uint64_t key, const Alert& a, Time now);
+  void AlertResolved(uint32_t slot, Fingerprint fp, Time now);
+  void AlertAcknowledged(uint32_t slot, Fingerprint fp, Time now);
+  void AlertRefreshed(uint32_t slot, Fingerprint fp, Time now);
+
+  // End of tick: consequences for the incidents touched since the last Settle. Appends notifications to `out`.
+  void Settle(Time now, const RuleSet& rules, std::vector<Notification>* out);
+  // Runs due group flushes and forgets incidents past retention, calling forget(slot, fingerprint) for each member
+  // of a forgotten incident.
+  void Advance(Time now, const RuleSet& rules, const MuteFn& muted, std::vector<Notification>* out,
+               const std::function<void(uint32_t, Fingerprint)>& forget);
+  std::optional<Time> NextDeadline();
+
+  // API commands. NotFound for an unknown id; FailedPrecondition when the state forbids it (acknowledging a resolved
+  // or acknowledged incident, resolving a resolved one).
+  Status Acknowledge(std::string_view id, std::string_view by, Time now, const RuleSet& rules,
+                     std::vector<Notification>* out);
+  Status Resolve(std::string_view id, std::string_view by, Time now, const RuleSet& rules,
+                 std::vector<Notification>* out);
+
+  const Incident* Find(std::string_view id) const;
+  const Incident* AtSlot(uint32_t slot) const;
+  // Calls fn(const Incident&) for every incident, in no particular order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const auto& p : slots_) {
+      if (p) fn(*p);
+    }
+  }
+  size_t size() const { return by_id_.size(); }
+  size_t open() const { return open_; }
+
+ private:
+  struct Group {
+    uint32_t slot = kNoIncident;  // the group's latest incident
+    uint32_t opened = 0;          // incidents opened for it so far, part of their ids
+  };
+  enum class TimerKind : uint8_t { kFlush, kDrop };
+  struct Timer {
+    Time at;
+    uint64_t id_hi, id_lo;
+    uint32_t slot;
+    TimerKind kind;
+    bool operator>(const Timer& o) const {
+      if (at != o.at) return at > o.at;
+      if (id_hi != o.id_hi) return id_hi > o.id_hi;
+      return id_lo > o.id_lo;
+    }
+  };
+  struct Slot {
+    bool dirty = false;
+    size_t tick_mark = 0;  // timeline size when it was first touched this tick
+    Fingerprint title_fp;  // smallest alert joined in the opening tick: the title's labels
+    bool title_pending = false;
+  };
+
+  uint32_t Open(const CorrelationRule& rule, uint64_t key, Group& group, const Alert& a, Time now);
+  void Reopen(Incident& inc, const CorrelationRule& rule, Time now);
+  void Touch(uint32_t slot, Time now);
+  void AddTimeline(Incident& inc, Time at, TimelineKind kind, Fingerprint fp = {}, std::string detail = {});
+  void ScheduleFlush(uint32_t slot, Time at);
+  void SetState(Incident& inc, IncidentState s);
+  void Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, std::vector<Notification>* out);
+  void Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);
+  void Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);
+  void MarkResolved(Incident& inc, uint32_t slot, Time now, std::string by);
+  Incident* FindMutable(std::string_view id, uint32_t* slot);
+
+  IncidentsOptions options_;
+  std::vector<std::unique_ptr<Incident>> slots_;
+  std::vector<Slot> slot_state_;
+  std::vector<uint32_t> free_;
+  boost::unordered_flat_map<std::string, uint32_t> by_id_;
+  boost::unordered_flat_map<uint64_t, Group> groups_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::vector<uint32_t> dirty_;
+  size_t open_ = 0;
+  // The rule and labels an incident was opened with, needed for its title at Settle. Cleared each Settle.
+  struct PendingTitle {
+    uint32_t slot;
+    const CorrelationRule* rule;
+  };
+  std::vector<PendingTitle> pending_titles_;
+  std::function<const LabelSet*(Fingerprint)> labels_of_;
+
+ public:
+  // How Settle finds an alert's labels (for titles). Set once by the engine.
+  void SetLabelLookup(std::function<const LabelSet*(Fingerprint)> fn) { labels_of_ = std::move(fn); }
+};
+
+}  // namespace incidentd::engine

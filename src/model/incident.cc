@@ -1,0 +1,30 @@
+#include "incidentd/incident.h"
+
+namespace incidentd {
+
+std::string_view IncidentStateName(IncidentState s) {
+  switch (s) {
+    case IncidentState::kTriggered:
+      return "triggered";
+    case IncidentState::kAcknowledged:
+      return "acknowledged";
+    case IncidentState::kResolved:
+      return "resolved";
+  }
+  return "?";
+}
+
+std::string_view NotifyEventName(NotifyEvent e) {
+  static constexpr std::string_view kNames[] = {"triggered",    "updated",  "repeated",
+                                                "acknowledged", "resolved", "reopened"};
+  return kNames[static_cast<int>(e)];
+}
+
+std::string_view TimelineKindName(TimelineKind k) {
+  static constexpr std::string_view kNames[] = {"opened",         "alert_joined", "alert_refreshed", "alert_refired",
+                                                "alert_resolved", "priority",     "acknowledged",    "resolved",
+                                                "reopened",       "notified",     "suppressed",      "no_policy"};
+  return kNames[static_cast<int>(k)];
+}
+
+}  // namespace incidentd

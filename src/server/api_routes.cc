@@ -1,0 +1,139 @@
+#include "server/api_routes.h"
+
+#include <string>
+
+#include "api/incidents_api.h"
+#include "api/silences_api.h"
+#include "model/json_writer.h"
+#include "model/query_string.h"
+
+namespace incidentd::server {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+unsigned HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    default:
+      return 500;
+  }
+}
+
+void ShuttingDown(const http::Responder& respond) { respond(http::ErrorResponse(503, "shutting down")); }
+
+http::Response Json(std::string body) {
+  http::Response r;
+  r.body = std::move(body);
+  return r;
+}
+
+// Who to put on the timeline: ?by= when given, else the token's name.
+std::string Actor(const http::Request& req, const std::string& token_name) {
+  std::string_view raw;
+  std::string by;
+  if (QueryParam(req.query, "by", &raw) && PercentDecode(raw, &by) && !by.empty() && by.size() <= 256) return by;
+  return token_name;
+}
+
+}  // namespace
+
+void AddIncidentRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<const TokenAuth> auth) {
+  router.Add(
+      bhttp::verb::get, "/api/v1/incidents", "incidents_get",
+      [&loop](const http::Request& req, http::Responder respond) {
+        Result<api::IncidentsQuery> q = api::ParseIncidentsQuery(req.query);
+        if (!q.ok()) return respond(http::ErrorResponse(400, q.status().message()));
+        if (!loop.Read([q = *q, respond](const engine::Engine& e) { respond(Json(api::RenderIncidents(e, q))); })) {
+          ShuttingDown(respond);
+        }
+      });
+  router.Add(bhttp::verb::get, "/api/v1/incidents/{id}", "incident_get",
+             [&loop](const http::Request& req, http::Responder respond) {
+               if (!loop.Read([id = std::string(req.path_params[0]), respond](const engine::Engine& e) {
+                     const Incident* inc = e.incidents().Find(id);
+                     if (inc == nullptr) return respond(http::ErrorResponse(404, "incident " + id + " not found"));
+                     respond(Json(api::RenderIncident(e, *inc)));
+                   })) {
+                 ShuttingDown(respond);
+               }
+             });
+  auto command = [&loop, auth](bool ack) {
+    return [&loop, auth, ack](const http::Request& req, http::Responder respond) {
+      Result<std::string> who = auth->Check(req);
+      if (!who.ok()) return respond(Unauthorized(who.status()));
+      std::string by = Actor(req, *who);
+      if (!loop.Execute([id = std::string(req.path_params[0]), by, ack, respond](engine::Engine& e, Time now) {
+            Status s = ack ? e.Acknowledge(id, by, now) : e.Resolve(id, by, now);
+            if (!s.ok()) return respond(http::ErrorResponse(HttpStatusOf(s), s.message()));
+            respond(Json(api::RenderIncident(e, *e.incidents().Find(id))));
+          })) {
+        ShuttingDown(respond);
+      }
+    };
+  };
+  router.Add(bhttp::verb::post, "/api/v1/incidents/{id}/ack", "incident_ack", command(true));
+  router.Add(bhttp::verb::post, "/api/v1/incidents/{id}/resolve", "incident_resolve", command(false));
+}
+
+void AddSilenceRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<const TokenAuth> auth) {
+  router.Add(bhttp::verb::get, "/api/v2/silences", "silences_get",
+             [&loop](const http::Request& req, http::Responder respond) {
+               Result<std::vector<engine::Matcher>> filter = api::ParseSilencesQuery(req.query);
+               if (!filter.ok()) return respond(http::ErrorResponse(400, filter.status().message()));
+               if (!loop.Read([filter = std::move(*filter), respond](const engine::Engine& e) {
+                     respond(Json(api::RenderSilences(e.silences(), filter, e.now())));
+                   })) {
+                 ShuttingDown(respond);
+               }
+             });
+  router.Add(
+      bhttp::verb::post, "/api/v2/silences", "silences_post",
+      [&loop, auth](const http::Request& req, http::Responder respond) {
+        Result<std::string> who = auth->Check(req);
+        if (!who.ok()) return respond(Unauthorized(who.status()));
+        Result<engine::Silence> s = api::ParsePostableSilence(req.body);
+        if (!s.ok()) return respond(http::ErrorResponse(400, s.status().message()));
+        if (!loop.Execute([s = std::move(*s), id = api::NewSilenceId(), respond](engine::Engine& e, Time now) mutable {
+              Result<std::string> r = e.UpsertSilence(std::move(s), id, now);
+              if (!r.ok()) return respond(http::ErrorResponse(HttpStatusOf(r.status()), r.status().message()));
+              std::string body;
+              JsonWriter w(body);
+              w.BeginObject().Field("silenceID", *r).EndObject();
+              respond(Json(std::move(body)));
+            })) {
+          ShuttingDown(respond);
+        }
+      });
+  router.Add(bhttp::verb::get, "/api/v2/silence/{id}", "silence_get",
+             [&loop](const http::Request& req, http::Responder respond) {
+               if (!loop.Read([id = std::string(req.path_params[0]), respond](const engine::Engine& e) {
+                     const engine::Silence* s = e.silences().Find(id);
+                     if (s == nullptr) return respond(http::ErrorResponse(404, "silence " + id + " not found"));
+                     respond(Json(api::RenderSilence(*s, e.now())));
+                   })) {
+                 ShuttingDown(respond);
+               }
+             });
+  router.Add(bhttp::verb::delete_, "/api/v2/silence/{id}", "silence_delete",
+             [&loop, auth](const http::Request& req, http::Responder respond) {
+               Result<std::string> who = auth->Check(req);
+               if (!who.ok()) return respond(Unauthorized(who.status()));
+               if (!loop.Execute([id = std::string(req.path_params[0]), respond](engine::Engine& e, Time now) {
+                     Status s = e.ExpireSilence(id, now);
+                     if (!s.ok()) return respond(http::ErrorResponse(HttpStatusOf(s), s.message()));
+                     http::Response r;
+                     r.body.clear();
+                     respond(std::move(r));
+                   })) {
+                 ShuttingDown(respond);
+               }
+             });
+}
+
+}  // namespace incidentd::server
