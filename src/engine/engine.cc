@@ -136,6 +136,8 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
         break;
       case AlertChange::kRefreshed: {
         ++r.refreshed;
+        // The common case, an unchanged re-send, costs nothing more here.
+        if (!relabel_firing && !alerts_.content_changed()) break;
         const Alert* a = alerts_.Find(key);
         if (a == nullptr) break;
         if (relabel_firing && a->status == AlertStatus::kFiring) inhibitor_.OnFiring(key, a->labels);

@@ -386,8 +386,10 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, std
     if (p->drop_at != t.at || p->state != IncidentState::kResolved) continue;
     Incident& inc = *slots_[t.slot];
     for (const auto& [fp, m] : inc.members) forget(t.slot, fp);
+    // The group goes too, so groups of high-cardinality labels do not pile up; a later incident of the same group
+    // has a later creation time in its id, which keeps ids unique.
     auto g = groups_.find(inc.group_key);
-    if (g != groups_.end() && g->second.slot == t.slot) g->second.slot = kNoIncident;
+    if (g != groups_.end() && g->second.slot == t.slot) groups_.erase(g);
     by_id_.erase(inc.id);
     slots_[t.slot].reset();
     free_.push_back(t.slot);
