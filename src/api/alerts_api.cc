@@ -3,19 +3,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "api/render.h"
 #include "model/json_writer.h"
 #include "model/query_string.h"
 
 namespace incidentd::api {
-namespace {
-
-void WriteLabels(JsonWriter& w, const LabelSet& set) {
-  w.BeginObject();
-  for (const InternedLabel& l : set.labels()) w.Field(l.name.view(), l.value.view());
-  w.EndObject();
-}
-
-}  // namespace
 
 Result<AlertsQuery> ParseAlertsQuery(std::string_view query) {
   AlertsQuery q;

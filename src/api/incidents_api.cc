@@ -4,17 +4,12 @@
 #include <charconv>
 #include <vector>
 
+#include "api/render.h"
 #include "model/json_writer.h"
 #include "model/query_string.h"
 
 namespace incidentd::api {
 namespace {
-
-void WriteLabels(JsonWriter& w, const LabelSet& set) {
-  w.BeginObject();
-  for (const InternedLabel& l : set.labels()) w.Field(l.name.view(), l.value.view());
-  w.EndObject();
-}
 
 void WriteTimeOrNull(JsonWriter& w, std::string_view key, Time t) {
   w.Key(key);
@@ -33,8 +28,6 @@ void WriteStringOrNull(JsonWriter& w, std::string_view key, std::string_view s) 
     w.String(s);
   }
 }
-
-std::string Priority(uint8_t p) { return "P" + std::to_string(p); }
 
 bool Selected(StateFilter f, IncidentState s) {
   switch (f) {
@@ -57,7 +50,7 @@ void WriteIncident(JsonWriter& w, const engine::Engine& engine, const Incident& 
   w.Field("id", inc.id);
   w.Field("rule", inc.rule);
   w.Field("state", IncidentStateName(inc.state));
-  w.Field("priority", Priority(inc.priority));
+  w.Field("priority", engine::PriorityName(inc.priority));
   w.Field("title", inc.title);
   w.Key("group_labels").BeginObject();
   for (const auto& [n, v] : inc.group_labels) w.Field(n, v);
@@ -100,7 +93,7 @@ void WriteIncident(JsonWriter& w, const engine::Engine& engine, const Incident& 
       WriteLabels(w, a->annotations);
     }
     w.Field("state", StatusName(m.status));
-    w.Field("priority", Priority(m.priority));
+    w.Field("priority", engine::PriorityName(m.priority));
     if (a) {
       w.Key("starts_at").TimeMillis(a->starts_at);
       WriteTimeOrNull(w, "ends_at",

@@ -26,8 +26,6 @@ uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
   return x ^ (x >> 31);
 }
 
-std::string PriorityName(uint8_t p) { return "P" + std::to_string(p); }
-
 }  // namespace
 
 uint64_t Incidents::GroupKey(const CorrelationRule& rule, const LabelSet& labels) {
@@ -285,6 +283,14 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
   dirty_.clear();
 }
 
+void Incidents::Send(Incident& inc, const std::string& receiver, bool inform, NotifyEvent event, Time now,
+                     std::vector<Notification>* out) {
+  out->push_back(Notification{now, inc.id, receiver, event, inform, inc.state, inc.priority, inc.title});
+  ++inc.notifications;
+  AddTimeline(inc, now, TimelineKind::kNotified, {},
+              std::string(NotifyEventName(event)) + (inform ? " (inform) -> " : " -> ") + receiver);
+}
+
 // Pages the first step of the policy (and informs stakeholders of a new incident).
 void Incidents::Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out) {
   const Policy* policy = rules.FindPolicy(inc.policy);
@@ -294,20 +300,14 @@ void Incidents::Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& 
     }
     return;
   }
-  auto send = [&](const std::string& receiver, bool inform) {
-    out->push_back(Notification{now, inc.id, receiver, event, inform, inc.state, inc.priority, inc.title});
-    ++inc.notifications;
-    AddTimeline(inc, now, TimelineKind::kNotified, {},
-                std::string(NotifyEventName(event)) + (inform ? " (inform) -> " : " -> ") + receiver);
-  };
   for (const std::string& r : policy->steps.front().notify) {
-    send(r, false);
+    Send(inc, r, false, event, now, out);
     if (std::find(inc.paged_receivers.begin(), inc.paged_receivers.end(), r) == inc.paged_receivers.end()) {
       inc.paged_receivers.push_back(r);
     }
   }
   if (event == NotifyEvent::kTriggered || event == NotifyEvent::kReopened) {
-    for (const std::string& r : policy->inform) send(r, true);
+    for (const std::string& r : policy->inform) Send(inc, r, true, event, now, out);
   }
 }
 
@@ -315,15 +315,9 @@ void Incidents::Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& 
 void Incidents::Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out) {
   if (!inc.paged) return;  // nobody heard of it: nothing to take back
   const Policy* policy = rules.FindPolicy(inc.policy);
-  auto send = [&](const std::string& receiver, bool inform) {
-    out->push_back(Notification{now, inc.id, receiver, event, inform, inc.state, inc.priority, inc.title});
-    ++inc.notifications;
-    AddTimeline(inc, now, TimelineKind::kNotified, {},
-                std::string(NotifyEventName(event)) + (inform ? " (inform) -> " : " -> ") + receiver);
-  };
-  for (const std::string& r : inc.paged_receivers) send(r, false);
+  for (const std::string& r : inc.paged_receivers) Send(inc, r, false, event, now, out);
   if (policy != nullptr) {
-    for (const std::string& r : policy->inform) send(r, true);
+    for (const std::string& r : policy->inform) Send(inc, r, true, event, now, out);
   }
 }
 

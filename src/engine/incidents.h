@@ -115,6 +115,8 @@ class Incidents {
   void SetState(Incident& inc, IncidentState s);
   void Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, std::vector<Notification>* out);
   void Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);
+  void Send(Incident& inc, const std::string& receiver, bool inform, NotifyEvent event, Time now,
+            std::vector<Notification>* out);
   void Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);
   void MarkResolved(Incident& inc, uint32_t slot, Time now, std::string by);
   Incident* FindMutable(std::string_view id, uint32_t* slot);

@@ -4,6 +4,8 @@
 
 namespace incidentd::engine {
 
+std::string PriorityName(Priority p) { return "P" + std::to_string(p); }
+
 Priority PriorityRule::For(const LabelSet& labels) const {
   if (!from_label_set) return fixed;
   // A LabelSet holds no empty values, so an empty view means the label is missing: that takes the fallback.

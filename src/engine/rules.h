@@ -21,6 +21,8 @@ namespace incidentd::engine {
 using Priority = uint8_t;
 inline constexpr Priority kHighestPriority = 1;
 inline constexpr Priority kLowestPriority = 5;
+// "P1".."P5".
+std::string PriorityName(Priority p);
 
 // A rule's priority: fixed, or taken from a label through a map.
 struct PriorityRule {

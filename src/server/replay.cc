@@ -98,7 +98,7 @@ class Replayer {
       w.Key("at").TimeMillis(n.at);
       w.Field("receiver", n.receiver).Field("incident", n.incident_id).Field("event", NotifyEventName(n.event));
       w.Key("inform").Bool(n.inform);
-      w.Field("priority", "P" + std::to_string(n.priority)).Field("title", n.title);
+      w.Field("priority", engine::PriorityName(n.priority)).Field("title", n.title);
       w.EndObject();
       out_ << s << '\n';
     }
