@@ -49,11 +49,12 @@ enum class TimelineKind : uint8_t {
 };
 std::string_view TimelineKindName(TimelineKind k);  // "opened", "alert_joined", ...
 
+// 24 bytes: an incident of a million alerts has a million "alert joined" entries (up to the limit).
 struct TimelineEntry {
   Time at{};
-  TimelineKind kind = TimelineKind::kOpened;
   Fingerprint fingerprint;  // for the alert_* kinds
-  std::string detail;
+  uint32_t detail = 0;      // its text, an index into the engine's detail strings (Incidents::Detail); 0: none
+  TimelineKind kind = TimelineKind::kOpened;
 };
 
 // An alert's place in an incident.
@@ -93,8 +94,15 @@ struct Incident {
   bool suppressed_noted = false;  // the timeline says nobody was paged because all were muted
   uint64_t notified_digest = 0;   // the firing, unmuted alerts at the last page
   Time last_notified_at = kZeroTime;
-  Time flush_at = Time::max();               // next group flush
-  Time drop_at = Time::max();                // when a resolved incident is forgotten
+  Time flush_at = Time::max();  // next group flush
+  Time drop_at = Time::max();   // when a resolved incident is forgotten
+  uint32_t rule_index = 0;      // where its rule was in the rule set when last used (checked by name)
+  // What the last flush found, reused while neither the members nor anything that mutes changed.
+  uint64_t members_version = 0;
+  uint64_t flushed_members_version = UINT64_MAX;
+  uint64_t flushed_mute_version = UINT64_MAX;
+  uint64_t flushed_digest = 0;
+  uint32_t flushed_active = 0;
   std::vector<std::string> paged_receivers;  // receivers paged since it (re)opened, told of ack and resolve
 
   static constexpr size_t kTimelineLimit = 1000;

@@ -131,7 +131,7 @@ void WriteIncident(JsonWriter& w, const engine::Engine& engine, const Incident& 
         e.fingerprint.Format(hex);
         w.Field("fingerprint", std::string_view(hex, 16));
       }
-      if (!e.detail.empty()) w.Field("detail", e.detail);
+      if (std::string_view d = engine.incidents().Detail(e); !d.empty()) w.Field("detail", d);
       w.EndObject();
     }
     w.EndArray();

@@ -54,6 +54,28 @@ void Engine::SetRules(RuleSet rules) {
   alerts_.ForEach([&](const Alert& a) {
     if (a.status == AlertStatus::kFiring) inhibitor_.OnFiring(a.fingerprint, a.labels);
   });
+  ++mute_changes_;
+}
+
+void Engine::InhibitFiring(Fingerprint fp, const LabelSet& labels) {
+  if (rules_.inhibit.empty()) return;
+  const size_t before = inhibitor_.sources();
+  inhibitor_.OnFiring(fp, labels);
+  if (inhibitor_.sources() != before) ++mute_changes_;  // it is a source: what it mutes changed
+}
+
+void Engine::InhibitResolved(Fingerprint fp, const LabelSet& labels) {
+  if (rules_.inhibit.empty()) return;
+  const size_t before = inhibitor_.sources();
+  inhibitor_.OnResolved(fp, labels);
+  if (inhibitor_.sources() != before) ++mute_changes_;
+}
+
+uint64_t Engine::MuteVersion(Time now) const {
+  // Within one count of changes, the number of silence boundaries passed only grows: the pair is unique.
+  uint64_t boundaries = 0;
+  silences_.ForEach([&](const Silence& s) { boundaries += (s.starts_at <= now) + (s.ends_at <= now); });
+  return (mute_changes_ << 32) + boundaries;
 }
 
 template <typename Fn>
@@ -101,7 +123,7 @@ void Engine::Correlate(Fingerprint fp, Time now) {
 
 void Engine::OnResolved(Fingerprint fp, Time now) {
   const Alert* a = alerts_.Find(fp);
-  inhibitor_.OnResolved(fp, a->labels);
+  InhibitResolved(fp, a->labels);
   ForEachMembership(*a, [&](uint32_t slot) { incidents_.AlertResolved(slot, fp, now); });
 }
 
@@ -120,7 +142,7 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
       // The stored labels may change under the same key: the inhibitor must forget the old ones first.
       const Alert* old = alerts_.Find(key);
       if (old && old->status == AlertStatus::kFiring && !old->labels.Equals(batch.labels(in))) {
-        inhibitor_.OnResolved(key, old->labels);
+        InhibitResolved(key, old->labels);
         relabel_firing = true;
       }
     }
@@ -128,7 +150,7 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
     switch (change) {
       case AlertChange::kNew:
         ++r.new_alerts;
-        inhibitor_.OnFiring(key, alerts_.Find(key)->labels);
+        InhibitFiring(key, alerts_.Find(key)->labels);
         Correlate(key, now);
         break;
       case AlertChange::kNewResolved:
@@ -140,7 +162,7 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
         if (!relabel_firing && !alerts_.content_changed()) break;
         const Alert* a = alerts_.Find(key);
         if (a == nullptr) break;
-        if (relabel_firing && a->status == AlertStatus::kFiring) inhibitor_.OnFiring(key, a->labels);
+        if (relabel_firing && a->status == AlertStatus::kFiring) InhibitFiring(key, a->labels);
         if (alerts_.content_changed()) {
           ForEachMembership(*a, [&](uint32_t slot) { incidents_.AlertRefreshed(slot, key, now); });
         }
@@ -152,7 +174,7 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
         break;
       case AlertChange::kRefired:
         ++r.refired;
-        inhibitor_.OnFiring(key, alerts_.Find(key)->labels);
+        InhibitFiring(key, alerts_.Find(key)->labels);
         Correlate(key, now);
         break;
       case AlertChange::kAcknowledged: {
@@ -212,9 +234,11 @@ void Engine::Advance(Time now) {
   counters_.alerts_resolved += resolved_scratch_.size();
   incidents_.Settle(now, rules_, &notifications_);
   incidents_.Advance(
-      now, rules_, [this](Fingerprint fp) { return Muted(fp); }, &notifications_,
+      now, rules_, [this](Fingerprint fp) { return Muted(fp); }, MuteVersion(now), &notifications_,
       [this, now](uint32_t slot, Fingerprint fp) { Forget(slot, fp, now); });
+  const size_t silences = silences_.size();
   silences_.Collect(now);
+  if (silences_.size() != silences) ++mute_changes_;
 }
 
 std::optional<Time> Engine::NextDeadline() {
@@ -239,12 +263,17 @@ Result<std::string> Engine::UpsertSilence(Silence silence, const std::string& ne
   now_ = std::max(now_, now);
   // Times go out with millisecond precision; a client that posts a silence back unchanged must match it exactly,
   // or an edit of an active silence would replace it instead.
-  return silences_.Upsert(std::move(silence), new_id, std::chrono::floor<std::chrono::milliseconds>(now));
+  Result<std::string> r =
+      silences_.Upsert(std::move(silence), new_id, std::chrono::floor<std::chrono::milliseconds>(now));
+  if (r.ok()) ++mute_changes_;
+  return r;
 }
 
 Status Engine::ExpireSilence(std::string_view id, Time now) {
   now_ = std::max(now_, now);
-  return silences_.Expire(id, now);
+  Status s = silences_.Expire(id, now);
+  if (s.ok()) ++mute_changes_;
+  return s;
 }
 
 std::vector<Notification> Engine::TakeNotifications() {

@@ -101,6 +101,9 @@ class Engine {
   void ForEachMembership(const Alert& a, Fn&& fn);
   void OnResolved(Fingerprint fp, Time now);
   bool Muted(Fingerprint fp) const;
+  void InhibitFiring(Fingerprint fp, const LabelSet& labels);
+  void InhibitResolved(Fingerprint fp, const LabelSet& labels);
+  uint64_t MuteVersion(Time now) const;
   bool Keep(const Alert& a) const;
   void Forget(uint32_t slot, Fingerprint fp, Time now);
   void IndexRules();
@@ -112,6 +115,7 @@ class Engine {
   Inhibitor inhibitor_;
   EngineCounters counters_;
   Time now_{};
+  uint64_t mute_changes_ = 0;  // changes to what mutes alerts: silences, inhibiting alerts, rules
   std::vector<Notification> notifications_;
   std::vector<Fingerprint> resolved_scratch_;
   // Correlation rules by their alertname="…" matcher, and those without one; indexes into rules_.correlations.

@@ -45,8 +45,28 @@ void Incidents::AddTimeline(Incident& inc, Time at, TimelineKind kind, Fingerpri
     inc.timeline.erase(inc.timeline.begin() + Incident::kTimelineLimit / 2);
     ++inc.timeline_dropped;
   }
-  inc.timeline.push_back(TimelineEntry{at, kind, fp, std::move(detail)});
+  inc.timeline.push_back(TimelineEntry{at, fp, InternDetail(std::move(detail)), kind});
   inc.updated_at = at;
+}
+
+uint32_t Incidents::InternDetail(std::string s) {
+  if (s.empty()) return 0;
+  auto [it, inserted] = detail_index_.try_emplace(std::move(s), static_cast<uint32_t>(details_.size()));
+  if (inserted) details_.push_back(it->first);
+  return it->second;
+}
+
+const CorrelationRule* Incidents::RuleOf(Incident& inc, const RuleSet& rules) const {
+  if (inc.rule_index < rules.correlations.size() && rules.correlations[inc.rule_index].name == inc.rule) {
+    return &rules.correlations[inc.rule_index];
+  }
+  for (uint32_t i = 0; i < rules.correlations.size(); ++i) {  // the rules were replaced
+    if (rules.correlations[i].name == inc.rule) {
+      inc.rule_index = i;
+      return &rules.correlations[i];
+    }
+  }
+  return nullptr;
 }
 
 void Incidents::Touch(uint32_t slot, Time now) {
@@ -170,6 +190,7 @@ uint32_t Incidents::Join(const CorrelationRule& rule, uint64_t key, const Alert&
   m.priority = priority;
   m.status = AlertStatus::kFiring;
   m.acknowledged = false;
+  ++inc.members_version;
   ++inc.firing;
   ++inc.firing_by_priority[priority - 1];
   AddTimeline(inc, now, inserted ? TimelineKind::kAlertJoined : TimelineKind::kAlertRefired, a.fingerprint);
@@ -182,6 +203,7 @@ void Incidents::AlertResolved(uint32_t slot, Fingerprint fp, Time now) {
   if (it == inc.members.end() || it->second.status != AlertStatus::kFiring) return;
   IncidentMember& m = it->second;
   m.status = AlertStatus::kResolved;
+  ++inc.members_version;
   --inc.firing;
   --inc.firing_by_priority[m.priority - 1];
   if (m.acknowledged) --inc.firing_acknowledged;
@@ -248,9 +270,9 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
     // This tick's entries in a canonical order, so the input order inside a tick leaves no trace.
     if (st.tick_mark < inc.timeline.size()) {
       std::stable_sort(inc.timeline.begin() + static_cast<ptrdiff_t>(std::min(st.tick_mark, inc.timeline.size())),
-                       inc.timeline.end(), [](const TimelineEntry& a, const TimelineEntry& b) {
-                         return std::tie(a.at, a.kind, a.fingerprint, a.detail) <
-                                std::tie(b.at, b.kind, b.fingerprint, b.detail);
+                       inc.timeline.end(), [this](const TimelineEntry& a, const TimelineEntry& b) {
+                         return std::tie(a.at, a.kind, a.fingerprint, details_[a.detail]) <
+                                std::tie(b.at, b.kind, b.fingerprint, details_[b.detail]);
                        });
     }
     if (inc.firing > 0) {
@@ -321,20 +343,28 @@ void Incidents::Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& 
   }
 }
 
-void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted,
+void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
                       std::vector<Notification>* out) {
   Incident& inc = *slots_[slot];
   inc.flush_at = Time::max();
   // Acknowledged or resolved: nobody is paged for it any more (a reopen schedules a flush again).
   if (inc.state != IncidentState::kTriggered) return;
-  uint64_t digest = 0;
-  size_t active = 0;
-  for (const auto& [fp, m] : inc.members) {
-    if (m.status != AlertStatus::kFiring || muted(fp)) continue;
-    digest += Mix(fp.value());  // a sum: the same set gives the same digest in any order
-    ++active;
+  if (inc.flushed_members_version != inc.members_version || inc.flushed_mute_version != mute_version) {
+    uint64_t digest = 0;
+    uint32_t active = 0;
+    for (const auto& [fp, m] : inc.members) {
+      if (m.status != AlertStatus::kFiring || muted(fp)) continue;
+      digest += Mix(fp.value());  // a sum: the same set gives the same digest in any order
+      ++active;
+    }
+    inc.flushed_digest = digest;
+    inc.flushed_active = active;
+    inc.flushed_members_version = inc.members_version;
+    inc.flushed_mute_version = mute_version;
   }
-  if (active == 0) {
+  const uint64_t digest = inc.flushed_digest;
+  const CorrelationRule* rule = RuleOf(inc, rules);
+  if (inc.flushed_active == 0) {
     if (!inc.suppressed_noted) AddTimeline(inc, now, TimelineKind::kSuppressed);
     inc.suppressed_noted = true;
   } else if (!inc.paged) {
@@ -344,10 +374,6 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
     inc.notified_digest = digest;
     inc.last_notified_at = now;
   } else {
-    const CorrelationRule* rule = nullptr;
-    for (const CorrelationRule& r : rules.correlations) {
-      if (r.name == inc.rule) rule = &r;
-    }
     const Duration repeat = rule ? rule->repeat_interval : std::chrono::hours(4);
     if (digest != inc.notified_digest) {
       Page(inc, NotifyEvent::kUpdated, now, rules, out);
@@ -358,15 +384,11 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
       inc.last_notified_at = now;
     }
   }
-  Duration interval = std::chrono::minutes(5);
-  for (const CorrelationRule& r : rules.correlations) {
-    if (r.name == inc.rule) interval = r.group_interval;
-  }
-  ScheduleFlush(slot, now + interval);
+  ScheduleFlush(slot, now + (rule ? rule->group_interval : std::chrono::minutes(5)));
 }
 
-void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, std::vector<Notification>* out,
-                        const std::function<void(uint32_t, Fingerprint)>& forget) {
+void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
+                        std::vector<Notification>* out, const std::function<void(uint32_t, Fingerprint)>& forget) {
   while (!timers_.empty() && timers_.top().at <= now) {
     Timer t = timers_.top();
     timers_.pop();
@@ -374,7 +396,7 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, std
     if (!p || p->id_hi != t.id_hi || p->id_lo != t.id_lo) continue;  // forgotten, slot reused
     if (t.kind == TimerKind::kFlush) {
       if (p->flush_at != t.at) continue;  // re-armed
-      Flush(t.slot, t.at, rules, muted, out);
+      Flush(t.slot, t.at, rules, muted, mute_version, out);
       continue;
     }
     if (p->drop_at != t.at || p->state != IncidentState::kResolved) continue;

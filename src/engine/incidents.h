@@ -60,8 +60,10 @@ class Incidents {
   void Settle(Time now, const RuleSet& rules, std::vector<Notification>* out);
   // Runs due group flushes and forgets incidents past retention, calling forget(slot, fingerprint) for each member
   // of a forgotten incident.
-  void Advance(Time now, const RuleSet& rules, const MuteFn& muted, std::vector<Notification>* out,
-               const std::function<void(uint32_t, Fingerprint)>& forget);
+  // `mute_version` changes whenever what mutes alerts may have changed (silences, their states, inhibiting alerts):
+  // a flush re-checks its members' mute states only then, or when its members changed.
+  void Advance(Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
+               std::vector<Notification>* out, const std::function<void(uint32_t, Fingerprint)>& forget);
   std::optional<Time> NextDeadline();
 
   // API commands. NotFound for an unknown id; FailedPrecondition when the state forbids it (acknowledging a resolved
@@ -72,6 +74,8 @@ class Incidents {
                  std::vector<Notification>* out);
 
   const Incident* Find(std::string_view id) const;
+  // The text of a timeline entry ("triggered -> pd-db", "P3 -> P1", who acknowledged); empty when none.
+  std::string_view Detail(const TimelineEntry& e) const { return details_[e.detail]; }
   const Incident* AtSlot(uint32_t slot) const;
   // Calls fn(const Incident&) for every incident, in no particular order.
   template <typename Fn>
@@ -113,7 +117,10 @@ class Incidents {
   void AddTimeline(Incident& inc, Time at, TimelineKind kind, Fingerprint fp = {}, std::string detail = {});
   void ScheduleFlush(uint32_t slot, Time at);
   void SetState(Incident& inc, IncidentState s);
-  void Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, std::vector<Notification>* out);
+  void Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
+             std::vector<Notification>* out);
+  const CorrelationRule* RuleOf(Incident& inc, const RuleSet& rules) const;
+  uint32_t InternDetail(std::string s);
   void Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);
   void Send(Incident& inc, const std::string& receiver, bool inform, NotifyEvent event, Time now,
             std::vector<Notification>* out);
@@ -129,6 +136,9 @@ class Incidents {
   boost::unordered_flat_map<uint64_t, Group> groups_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<uint32_t> dirty_;
+  // Timeline texts repeat ("triggered -> pd-db"): each distinct one is kept once. details_[0] is "".
+  std::vector<std::string> details_{""};
+  boost::unordered_flat_map<std::string, uint32_t> detail_index_;
   size_t open_ = 0;
   // The rule and labels an incident was opened with, needed for its title at Settle. Cleared each Settle.
   struct PendingTitle {

@@ -1,7 +1,9 @@
 #include "engine/inhibitor.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,12 +29,17 @@ uint64_t EqualKey(const std::vector<std::string>& equal, const LabelSet& labels)
   return h;
 }
 
-// The value X of the first `alertname="X"` matcher, if any: only alerts named X can match these matchers.
-const std::string* RequiredAlertname(const std::vector<Matcher>& matchers) {
-  for (const Matcher& m : matchers) {
-    if (m.type() == MatchType::kEqual && m.name() == kAlertname) return &m.value();
+// Where, in one side's matchers, the equality matcher the rule is pre-selected by sits: its first `alertname="X"`, else
+// its first `name="X"` on any label; -1 when it has none. Only alerts whose value of that label is X (a missing label
+// counts as "", so `name=""` selects alerts without it) can match the side.
+int IndexMatcher(const std::vector<Matcher>& matchers) {
+  int first = -1;
+  for (size_t j = 0; j < matchers.size(); ++j) {
+    if (matchers[j].type() != MatchType::kEqual) continue;
+    if (matchers[j].name() == kAlertname) return static_cast<int>(j);
+    if (first < 0) first = static_cast<int>(j);
   }
-  return nullptr;
+  return first;
 }
 
 struct StringHash {
@@ -53,35 +60,84 @@ struct Inhibitor::Index {
   boost::unordered_flat_map<uint64_t, Bucket> by_equal;
 };
 
-// Pre-selection of rules by one side's matchers: a rule with an `alertname="X"` matcher on that side can match only
-// alerts named X (a missing alertname is "", which the map handles like any other value). The full matchers still
-// decide; this only skips rules that cannot match.
+// Pre-selection of rules by one side's matchers: each rule with an equality matcher on that side is listed under that
+// matcher's label name and value (see IndexMatcher), the others in `always`. An alert's candidates are the rules listed
+// under its value of each indexed label name (a missing label is "", which the maps handle like any other value), and
+// the `always` ones; every rule is in one list at most, so merging them visits each candidate once. The remaining
+// matchers still decide; this only skips rules that cannot match.
+//
+// Single-threaded, as the Inhibitor: a query uses the mutable scratch below, sized up front so queries never allocate.
 struct Inhibitor::Selector {
-  boost::unordered_flat_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> by_alertname;
-  std::vector<uint32_t> rest;  // rules without such a matcher
+  using List = std::span<const uint32_t>;
+  struct Name {
+    std::string name;
+    boost::unordered_flat_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> by_value;
+  };
+  std::vector<Name> names;       // the distinct indexed label names; typically 1 to 3
+  std::vector<uint32_t> always;  // rules without an equality matcher on this side
+  std::vector<int> skip;         // per rule: its IndexMatcher, which the lookup has already checked
   // Every list ascending, so a merge visits rules in order.
 
-  Selector(const std::vector<InhibitRule>& rules, std::vector<Matcher> InhibitRule::*side) {
+  static constexpr size_t kMaxMerge = 4;  // more candidate lists than this are sorted instead of merged
+  mutable std::vector<List> lists;        // one per name, plus `always`
+  mutable std::vector<uint32_t> sorted;   // capacity: every rule
+
+  Selector(const std::vector<InhibitRule>& rules, std::vector<Matcher> InhibitRule::*side) : skip(rules.size()) {
     for (uint32_t i = 0; i < rules.size(); ++i) {
-      if (const std::string* name = RequiredAlertname(rules[i].*side)) {
-        by_alertname[*name].push_back(i);
-      } else {
-        rest.push_back(i);
+      const std::vector<Matcher>& matchers = rules[i].*side;
+      skip[i] = IndexMatcher(matchers);
+      if (skip[i] < 0) {
+        always.push_back(i);
+        continue;
       }
+      const Matcher& m = matchers[skip[i]];
+      auto it = std::find_if(names.begin(), names.end(), [&m](const Name& n) { return n.name == m.name(); });
+      if (it == names.end()) it = names.insert(names.end(), Name{m.name(), {}});
+      it->by_value[m.value()].push_back(i);
     }
+    lists.resize(names.size() + 1);
+    sorted.reserve(rules.size());
   }
 
-  // Calls fn(rule index) for the candidate rules of an alert with this alertname, in rule order, until fn returns
-  // true. Returns whether it did.
+  // Whether rule i's matchers on this side (`matchers`) match, for a candidate ForEach gave: all but the index one.
+  bool Matches(uint32_t i, const std::vector<Matcher>& matchers, const LabelSet& labels) const {
+    for (size_t j = 0; j < matchers.size(); ++j) {
+      if (static_cast<int>(j) != skip[i] && !matchers[j].Matches(labels.Get(matchers[j].name()))) return false;
+    }
+    return true;
+  }
+
+  // Calls fn(rule index) for the candidate rules of an alert with these labels, in rule order, until fn returns true.
+  // Returns whether it did. fn must not call ForEach on this selector (the scratch is shared).
   template <typename Fn>
-  bool ForEach(std::string_view alertname, Fn&& fn) const {
-    static const std::vector<uint32_t> kNone;
-    auto it = by_alertname.find(alertname);
-    const std::vector<uint32_t>& named = it == by_alertname.end() ? kNone : it->second;
-    size_t a = 0;
-    size_t b = 0;
-    while (a < named.size() || b < rest.size()) {
-      uint32_t i = (b == rest.size() || (a < named.size() && named[a] < rest[b])) ? named[a++] : rest[b++];
+  bool ForEach(const LabelSet& labels, Fn&& fn) const {
+    size_t k = 0;
+    for (const Name& n : names) {
+      auto it = n.by_value.find(labels.Get(n.name));
+      if (it != n.by_value.end()) lists[k++] = it->second;
+    }
+    if (!always.empty()) lists[k++] = always;
+    if (k == 1) {
+      for (uint32_t i : lists[0]) {
+        if (fn(i)) return true;
+      }
+      return false;
+    }
+    if (k <= kMaxMerge) {  // 0, or a few lists: merge by their heads
+      std::array<size_t, kMaxMerge> pos{};
+      for (;;) {
+        size_t best = k;
+        for (size_t j = 0; j < k; ++j) {
+          if (pos[j] < lists[j].size() && (best == k || lists[j][pos[j]] < lists[best][pos[best]])) best = j;
+        }
+        if (best == k) return false;
+        if (fn(lists[best][pos[best]++])) return true;
+      }
+    }
+    sorted.clear();
+    for (size_t j = 0; j < k; ++j) sorted.insert(sorted.end(), lists[j].begin(), lists[j].end());
+    std::sort(sorted.begin(), sorted.end());
+    for (uint32_t i : sorted) {
       if (fn(i)) return true;
     }
     return false;
@@ -99,9 +155,9 @@ Inhibitor::Inhibitor(Inhibitor&&) noexcept = default;
 Inhibitor& Inhibitor::operator=(Inhibitor&&) noexcept = default;
 
 void Inhibitor::OnFiring(Fingerprint fp, const LabelSet& labels) {
-  by_source_->ForEach(labels.Get(kAlertname), [&](uint32_t i) {
+  by_source_->ForEach(labels, [&](uint32_t i) {
     const InhibitRule& rule = rules_[i];
-    if (!MatchesAll(rule.source_matchers, labels)) return false;
+    if (!by_source_->Matches(i, rule.source_matchers, labels)) return false;
     Index::Bucket& bucket = index_[i].by_equal[EqualKey(rule.equal, labels)];
     auto it = std::lower_bound(bucket.begin(), bucket.end(), fp,
                                [](const Index::Entry& e, Fingerprint f) { return e.fp < f; });
@@ -113,10 +169,10 @@ void Inhibitor::OnFiring(Fingerprint fp, const LabelSet& labels) {
 }
 
 void Inhibitor::OnResolved(Fingerprint fp, const LabelSet& labels) {
-  by_source_->ForEach(labels.Get(kAlertname), [&](uint32_t i) {
+  by_source_->ForEach(labels, [&](uint32_t i) {
     const InhibitRule& rule = rules_[i];
     auto& by_equal = index_[i].by_equal;
-    if (by_equal.empty() || !MatchesAll(rule.source_matchers, labels)) return false;
+    if (by_equal.empty() || !by_source_->Matches(i, rule.source_matchers, labels)) return false;
     auto found = by_equal.find(EqualKey(rule.equal, labels));
     if (found == by_equal.end()) return false;
     Index::Bucket& bucket = found->second;
@@ -132,10 +188,10 @@ void Inhibitor::OnResolved(Fingerprint fp, const LabelSet& labels) {
 
 std::optional<Fingerprint> Inhibitor::InhibitedBy(Fingerprint fp, const LabelSet& labels) const {
   std::optional<Fingerprint> by;
-  by_target_->ForEach(labels.Get(kAlertname), [&](uint32_t i) {
+  by_target_->ForEach(labels, [&](uint32_t i) {
     const InhibitRule& rule = rules_[i];
     const auto& by_equal = index_[i].by_equal;
-    if (by_equal.empty() || !MatchesAll(rule.target_matchers, labels)) return false;
+    if (by_equal.empty() || !by_target_->Matches(i, rule.target_matchers, labels)) return false;
     auto found = by_equal.find(EqualKey(rule.equal, labels));
     if (found == by_equal.end()) return false;
     // Alertmanager's two-sided exclusion: an alert matching both sides is muted only by a source that does not.

@@ -5,8 +5,11 @@
 // rule is muted only by a source that does not match the target side too (Alertmanager's two-sided exclusion).
 //
 // The index: per rule, the firing source alerts keyed by a hash of their `equal` values, kept current by OnFiring /
-// OnResolved. A query costs, per rule whose target matchers match, one hash lookup; rules are pre-selected by their
-// `alertname="…"` matchers, so 100 rules over a million alerts cost little per alert. The engine calls the On*
+// OnResolved. A query costs, per rule whose target matchers match, one hash lookup. Rules are pre-selected, on each
+// side, by one of their equality matchers (`alertname="…"` if they have one, else their first `name="…"`): a query
+// looks up the alert's value of each such label name (typically 1–3 names) and evaluates only the rules indexed
+// under it, plus the rules without any equality matcher, so 100 rules over a million alerts cost little per alert
+// (an alert no rule's index value fits does no per-rule work at all). The engine calls the On*
 // hooks on every firing/resolved transition and InhibitedBy when it needs an alert's mute state (at notification time
 // and for the API), as Alertmanager evaluates it lazily.
 //
@@ -48,7 +51,7 @@ class Inhibitor {
  private:
   // Implementation-defined; see inhibitor.cc.
   struct Index;     // one per rule: its firing sources by their `equal` values
-  struct Selector;  // the rules worth evaluating for an alertname, on one side of the rules
+  struct Selector;  // the rules worth evaluating for an alert, on one side of the rules
   std::vector<InhibitRule> rules_;
   std::vector<Index> index_;  // parallel to rules_
   std::unique_ptr<const Selector> by_target_;

@@ -102,7 +102,7 @@ std::string Dump(const Engine& e) {
       s += "  member " + std::to_string(fp.value()) + " " + std::to_string(st) + "\n";
     for (const TimelineEntry& t : i->timeline) {
       s += "  " + std::to_string(ToUnixNanos(t.at)) + " " + std::string(TimelineKindName(t.kind)) + " " +
-           std::to_string(t.fingerprint.value()) + " " + t.detail + "\n";
+           std::to_string(t.fingerprint.value()) + " " + std::string(e.incidents().Detail(t)) + "\n";
     }
   }
   return s;
@@ -283,7 +283,7 @@ TEST(IncidentsTest, PriorityIsTheHighestOfItsFiringAlerts) {
   e.Apply(Batch({{{{"alertname", "Down"}, {"cluster", "eu1"}, {"severity", "critical"}}}}), kT0 + seconds(5));
   e.Advance(kT0 + seconds(5));
   EXPECT_EQ(All(e)[0]->priority, 1);
-  EXPECT_EQ(All(e)[0]->timeline.back().detail, "P3 -> P1");
+  EXPECT_EQ(e.incidents().Detail(All(e)[0]->timeline.back()), "P3 -> P1");
   e.Apply(Batch({Resolved({{"alertname", "Down"}, {"cluster", "eu1"}, {"severity", "critical"}}, kT0 + seconds(6))}),
           kT0 + seconds(6));
   e.Advance(kT0 + seconds(6));
@@ -315,6 +315,32 @@ TEST(IncidentsTest, SilencedIncidentPagesNoOneUntilTheSilenceEnds) {
   EXPECT_TRUE(Events(e).empty());
   e.Advance(kT0 + seconds(30) + minutes(10));
   EXPECT_EQ(Events(e), (std::vector<std::string>{"triggered pd", "triggered (inform) slack"}));
+}
+
+// A flush reuses what the last one found only while nothing that mutes changed: a silence created or ended after
+// the first page changes the set of alerts paged for.
+TEST(IncidentsTest, SilenceChangesAfterThePageAreSeenAtTheNextFlush) {
+  Engine e({}, Rules({Rule("db", {"cluster"})}));
+  In a{{{"alertname", "A"}, {"cluster", "eu1"}}, AlertAction::kFire, EndsAtKind::kGiven, kT0 + hours(9)};
+  In b{{{"alertname", "B"}, {"cluster", "eu1"}}, AlertAction::kFire, EndsAtKind::kGiven, kT0 + hours(9)};
+  e.Apply(Batch({a, b}), kT0);
+  e.Advance(kT0 + seconds(30));
+  EXPECT_EQ(Events(e).size(), 2u);
+  e.Advance(kT0 + seconds(30) + minutes(5));  // nothing changed
+  EXPECT_TRUE(Events(e).empty());
+  Silence s;
+  s.matchers = {M("alertname=\"B\"")};
+  s.starts_at = kT0 + minutes(6);
+  s.ends_at = kT0 + minutes(12);
+  s.created_by = "ops";
+  s.comment = "c";
+  ASSERT_TRUE(e.UpsertSilence(s, "s1", kT0 + minutes(6)).ok());
+  e.Advance(kT0 + seconds(30) + minutes(10));  // B muted: one alert fewer
+  EXPECT_EQ(Events(e), (std::vector<std::string>{"updated pd"}));
+  e.Advance(kT0 + seconds(30) + minutes(15));  // the silence ended at 12m: B counts again
+  EXPECT_EQ(Events(e), (std::vector<std::string>{"updated pd"}));
+  e.Advance(kT0 + seconds(30) + minutes(20));
+  EXPECT_TRUE(Events(e).empty());
 }
 
 TEST(IncidentsTest, InhibitedAlertsPageNoOne) {
