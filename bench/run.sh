@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the benchmarks: decoder micro-benchmarks, then HTTP ingestion through the load generator against a daemon
-# started here on 127.0.0.1. Each ingestion point runs REPS times; the table shows medians. Usage:
+# Runs the benchmarks: decoder micro-benchmarks, the engine micro-benchmark (1 M active alerts, about 1.5 minutes and
+# 3 GB of memory), then HTTP ingestion through the load generator against a daemon started here on 127.0.0.1. Each
+# ingestion point runs REPS times; the table shows medians. Usage:
 #   bench/run.sh [BUILD_DIR]          (make bench)
 #   REPS=5 DURATION=5 CONNECTIONS=4 bench/run.sh build
 set -euo pipefail
@@ -18,6 +19,10 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== decoders (Google Benchmark, medians of 5)"
 "$BUILD/bench/decode_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true 2>/dev/null \
   | grep -E '_median|^Benchmark|^-'
+echo
+echo "== engine: 100 correlation rules, 100 inhibit rules, 1 M active alerts (Google Benchmark, medians of 5)"
+"$BUILD/bench/engine_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true 2>/dev/null \
+  | grep -E '_median|^BM_EngineMemory|^Benchmark|^-'
 
 cat > "$OUT/c.yaml" <<YAML
 listen: 127.0.0.1:$PORT
