@@ -33,12 +33,14 @@ http::Response Json(std::string body) {
   return r;
 }
 
-// Who to put on the timeline: ?by= when given, else the token's name.
-std::string Actor(const http::Request& req, const std::string& token_name) {
+// Who to put on the timeline: with tokens, the token's name (a token holder cannot write another name); without,
+// ?by= when given, else "api".
+std::string Actor(const http::Request& req, const TokenAuth& auth, const std::string& who) {
+  if (auth.enabled()) return who;
   std::string_view raw;
   std::string by;
   if (QueryParam(req.query, "by", &raw) && PercentDecode(raw, &by) && !by.empty() && by.size() <= 256) return by;
-  return token_name;
+  return who;
 }
 
 }  // namespace
@@ -67,7 +69,7 @@ void AddIncidentRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<c
     return [&loop, auth, ack](const http::Request& req, http::Responder respond) {
       Result<std::string> who = auth->Check(req);
       if (!who.ok()) return respond(Unauthorized(who.status()));
-      std::string by = Actor(req, *who);
+      std::string by = Actor(req, *auth, *who);
       if (!loop.Execute([id = std::string(req.path_params[0]), by, ack, respond](engine::Engine& e, Time now) {
             Status s = ack ? e.Acknowledge(id, by, now) : e.Resolve(id, by, now);
             if (!s.ok()) return respond(http::ErrorResponse(HttpStatusOf(s), s.message()));

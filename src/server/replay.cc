@@ -81,13 +81,15 @@ class Replayer {
     }
   }
 
-  void Apply(const Record& r, std::ostream& err, int line) {
+  // False when the body does not decode: reported, and nothing applied (the daemon answers 400).
+  bool Apply(const Record& r, std::ostream& err, const std::string& file, int line) {
     decode::DecodeOutcome o = r.decoder->Decode(simdjson::padded_string_view(r.body));
     if (!o.ok()) {
-      err << "line " << line << ": body: " << o.Summary() << " (skipped)\n";
-      return;
+      err << file << ":" << line << ": body: " << o.Summary() << " (skipped)\n";
+      return false;
     }
     engine_.Apply(o.batch, r.at);
+    return true;
   }
 
   void Emit() {
@@ -158,8 +160,11 @@ int RunReplay(const config::Config& config, const ReplayOptions& options, std::i
       replayer.RunTimers(r->at, false);
       tick = r->at;
     }
-    replayer.Apply(*r, err, n);
-    ++applied;
+    if (replayer.Apply(*r, err, options.input_path, n)) {
+      ++applied;
+    } else {
+      ++skipped;
+    }
   }
   if (in.bad()) {
     err << options.input_path << ": read error\n";

@@ -4,9 +4,16 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
 #include "config/config.h"
 #include "fakes/fake_clock.h"
@@ -14,6 +21,46 @@
 #include "server/daemon.h"
 
 namespace incidentd::testing {
+
+// A parsed JSON text that owns its text and parser, so several can be alive at once (DaemonTest::Alerts reuses one
+// parser). Converting an element to the wrong type throws simdjson_error, which fails the test.
+class JsonDoc {
+ public:
+  explicit JsonDoc(std::string_view text) : text_(text) { error_ = parser_.parse(text_).get(root_); }
+  JsonDoc(const JsonDoc&) = delete;
+  JsonDoc& operator=(const JsonDoc&) = delete;
+  bool ok() const { return error_ == simdjson::SUCCESS; }
+  simdjson::dom::element root() const { return root_; }
+
+ private:
+  simdjson::padded_string text_;
+  simdjson::dom::parser parser_;
+  simdjson::dom::element root_;
+  simdjson::error_code error_;
+};
+
+// A string member as a std::string; throws simdjson_error (failing the test) when it is missing or not a string.
+inline std::string JsonStr(simdjson::simdjson_result<simdjson::dom::element> e) {
+  return std::string(std::string_view(e));
+}
+
+// An incident's (GET /api/v1/incidents/{id}) timeline entries of `kind`, as "at" or "at detail".
+inline std::vector<std::string> TimelineEntries(simdjson::dom::element incident, std::string_view kind) {
+  std::vector<std::string> out;
+  for (simdjson::dom::element e : incident["timeline"].get_array()) {
+    if (std::string_view(e["kind"]) != kind) continue;
+    std::string_view detail;
+    out.push_back(JsonStr(e["at"]) + (e["detail"].get(detail) == simdjson::SUCCESS ? " " + std::string(detail) : ""));
+  }
+  return out;
+}
+
+// An incident's timeline kinds, oldest first.
+inline std::vector<std::string> TimelineKinds(simdjson::dom::element incident) {
+  std::vector<std::string> out;
+  for (simdjson::dom::element e : incident["timeline"].get_array()) out.push_back(JsonStr(e["kind"]));
+  return out;
+}
 
 class DaemonTest : public ::testing::Test {
  protected:
@@ -23,6 +70,21 @@ class DaemonTest : public ::testing::Test {
                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "c.yaml") << "listen: 127.0.0.1:0\ndata_dir: data\n" << extra_yaml;
+    Result<config::Config> c = config::LoadConfig((dir_ / "c.yaml").string());
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    daemon_ = std::make_unique<server::Daemon>(std::move(*c), &clock_);
+    Status s = daemon_->Start();
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  // StartWith, after writing `files` (name -> content) into the test's directory, where the config names them
+  // relative to itself (rule_files: [rules.yaml], api: {tokens_file: tokens}).
+  void StartWithFiles(const std::map<std::string, std::string>& files, const std::string& extra_yaml = "") {
+    dir_ = std::filesystem::temp_directory_path() / ("incidentd-it-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    for (const auto& [name, content] : files) std::ofstream(dir_ / name) << content;
     std::ofstream(dir_ / "c.yaml") << "listen: 127.0.0.1:0\ndata_dir: data\n" << extra_yaml;
     Result<config::Config> c = config::LoadConfig((dir_ / "c.yaml").string());
     ASSERT_TRUE(c.ok()) << c.status().message();
@@ -45,6 +107,17 @@ class DaemonTest : public ::testing::Test {
     simdjson::dom::element e;
     EXPECT_EQ(parser_.parse(last_body_).get(e), simdjson::SUCCESS) << r.body;
     return e;
+  }
+
+  // Polls `done` until it holds or `within` passes; returns its last answer. For effects of a PokeEngine, which
+  // returns before the engine has looked at its timers.
+  static bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds within = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    for (;;) {
+      if (done()) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
 
   FakeClock clock_;
