@@ -195,12 +195,16 @@ std::optional<Fingerprint> Inhibitor::InhibitedBy(Fingerprint fp, const LabelSet
     auto found = by_equal.find(EqualKey(rule.equal, labels));
     if (found == by_equal.end()) return false;
     // Alertmanager's two-sided exclusion: an alert matching both sides is muted only by a source that does not.
-    const bool two_sided = MatchesAll(rule.source_matchers, labels);
+    // Whether this alert matches the source side too matters only for sources matching both, so it is checked then.
+    int two_sided = -1;  // not checked yet
     for (const Index::Entry& e : found->second) {
-      if (e.fp != fp && !(two_sided && e.matches_target)) {
-        by = e.fp;
-        return true;
+      if (e.fp == fp) continue;
+      if (e.matches_target) {
+        if (two_sided < 0) two_sided = MatchesAll(rule.source_matchers, labels);
+        if (two_sided) continue;
       }
+      by = e.fp;
+      return true;
     }
     return false;
   });

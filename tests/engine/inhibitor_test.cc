@@ -215,6 +215,68 @@ TEST(InhibitorTest, MutesLikeAlertmanager) {
        {},
        "severity=warning",
        "severity=critical,cluster=c1"},
+      {"another label's equality matcher pre-selects",
+       {{R"(severity="critical")", R"(team="db")", {}}},
+       {"alertname=A,severity=critical"},
+       {},
+       "alertname=X,team=db",
+       "alertname=A,severity=critical"},
+      {"another label's equality matcher skips other values",
+       {{R"(severity="critical")", R"(team="db")", {}}},
+       {"alertname=A,severity=critical"},
+       {},
+       "alertname=X,team=web",
+       nullptr},
+      {"the index matcher need not come first",
+       {{R"(severity="critical")", R"(severity!="critical", team="db", zone=~"z[12]")", {}}},
+       {"alertname=A,severity=critical"},
+       {},
+       "alertname=X,team=db,zone=z3",
+       nullptr},
+      {"target label equal to empty selects alerts without it",
+       {{R"(severity="critical")", R"(team="")", {}}},
+       {"alertname=A,severity=critical"},
+       {},
+       "alertname=X,severity=warning",
+       "alertname=A,severity=critical"},
+      {"target label equal to empty skips alerts with it",
+       {{R"(severity="critical")", R"(team="")", {}}},
+       {"alertname=A,severity=critical"},
+       {},
+       "alertname=X,severity=warning,team=db",
+       nullptr},
+      {"source label equal to empty selects sources without it",
+       {{R"(team="", severity="critical")", R"(severity="warning")", {}}},
+       {"alertname=A,severity=critical,team=db", "alertname=B,severity=critical"},
+       {},
+       "alertname=X,severity=warning",
+       "alertname=B,severity=critical"},
+      {"critical does not match a warning rule",
+       crit_mutes_warn,
+       {"alertname=Down,severity=critical,cluster=c1"},
+       {},
+       "alertname=Lost,severity=critical,cluster=c1",
+       nullptr},
+      {"pre-selection over many label names keeps rule order",
+       {{R"(alertname="S0")", R"(alertname="Other")", {}},
+        {R"(alertname="S1")", R"(job="j")", {}},
+        {R"(alertname="S2")", R"(zone="z1")", {}},
+        {R"(alertname="S3")", R"(cluster="c1")", {}},
+        {R"(alertname="S4")", R"(team="db")", {}},
+        {R"(alertname="S5")", R"(severity=~"warn.*")", {}},
+        {R"(alertname="S6")", R"(alertname="Q")", {}}},
+       {"alertname=S6", "alertname=S5", "alertname=S4", "alertname=S3", "alertname=S2", "alertname=S0"},
+       {},
+       "alertname=Q,severity=warning,job=j,zone=z1,cluster=c1,team=db",
+       "alertname=S2"},
+      {"pre-selection over a few label names keeps rule order",
+       {{R"(alertname="S0")", R"(alertname="Q")", {}},
+        {R"(alertname="S1")", R"(severity=~"warn.*")", {}},
+        {R"(alertname="S2")", R"(zone="z1")", {}}},
+       {"alertname=S2", "alertname=S1"},
+       {},
+       "alertname=Q,severity=warning,zone=z1",
+       "alertname=S1"},
       {"equal on several labels",
        {{R"(severity="critical")", R"(severity="warning")", {"cluster", "namespace"}}},
        {"alertname=A,severity=critical,cluster=c1,namespace=n2",
@@ -369,13 +431,35 @@ TEST(InhibitorTest, AgreesWithAlertmanagerOnManyRulesAndAlerts) {
   for (int i = 0; i < kRules; ++i) {
     std::string a = "A" + std::to_string(i);
     std::string next = "A" + std::to_string((i + 1) % kRules);
-    std::string source = i % 7 == 3 ? R"(severity="critical", zone=~"z[01]")"  // no alertname: not pre-selected
-                                    : R"(alertname=")" + a + R"(", severity=~"critical|warning")";
+    // Rules pre-selected by alertname, by another label, by `name=""` (alerts without the label), and not at all.
+    std::string source;
+    if (i % 7 == 3) {
+      source = R"(severity="critical", zone=~"z[01]")";  // by severity
+    } else if (i % 7 == 5) {
+      source = R"(zone=~"z[0-2]", severity=~"critical|warning")";  // no equality matcher: always a candidate
+    } else if (i % 7 == 6 && i % 2 == 0) {
+      source = R"(severity!="info", team="")";  // by team=""
+    } else if (i % 7 == 1 && i % 2 == 0) {
+      source = R"(alertname=~"A1.*", zone="z1", severity="critical")";  // by zone, the first equality matcher
+    } else {
+      source = R"(alertname=")" + a + R"(", severity=~"critical|warning")";
+    }
     std::string target;
     if (i % 10 == 5) {
-      target = R"(severity="info")";  // no alertname
+      target = R"(severity="info")";  // by severity
     } else if (i % 10 == 7) {
-      target = R"(alertname=")" + a + R"(")";  // critical and warning a match both sides
+      // By alertname, though another equality matcher comes first; critical and warning a match both sides.
+      target =
+          (i / 10) % 2 == 0 ? R"(severity=~".+", alertname=")" + a + R"(")" : R"(zone="z0", alertname=")" + a + R"(")";
+    } else if (i % 10 == 1) {
+      target = R"(namespace="", severity!="critical")";  // by namespace="": alerts without a namespace
+    } else if (i % 10 == 3) {
+      target = R"(team=~"t[01]", zone!="z4")";  // no equality matcher: always a candidate
+    } else if (i % 10 == 9) {
+      // By zone, team or cluster: with alertname, severity and namespace, six names, so up to seven candidate lists.
+      const char* by[] = {R"(severity=~"warning|info", zone="z2")",
+                          R"(severity!="critical", team="t1", zone=~"z[0-3]")", R"(cluster="c0", team!="t0")"};
+      target = by[(i / 10) % 3];
     } else {
       target = R"(alertname=")" + next + R"(", severity!="critical")";
     }
@@ -396,6 +480,7 @@ TEST(InhibitorTest, AgreesWithAlertmanagerOnManyRulesAndAlerts) {
                        ",severity=" + severities[pick(4)] + ",zone=z" + std::to_string(pick(5));
     if (pick(6) != 0) text += ",cluster=c" + std::to_string(pick(5));
     if (pick(4) != 0) text += ",namespace=n" + std::to_string(pick(3));
+    if (pick(3) != 0) text += ",team=t" + std::to_string(pick(2));
     alerts.Add(text);
   }
 
@@ -422,6 +507,7 @@ TEST(InhibitorTest, AgreesWithAlertmanagerOnManyRulesAndAlerts) {
       }
     }
     EXPECT_EQ(mismatches, 0);
+    fprintf(stderr, "muted %d\n", muted);
     // The data must exercise both answers.
     EXPECT_GT(muted, kAlerts / 20);
     EXPECT_LT(muted, kAlerts - kAlerts / 20);
