@@ -507,7 +507,6 @@ TEST(InhibitorTest, AgreesWithAlertmanagerOnManyRulesAndAlerts) {
       }
     }
     EXPECT_EQ(mismatches, 0);
-    fprintf(stderr, "muted %d\n", muted);
     // The data must exercise both answers.
     EXPECT_GT(muted, kAlerts / 20);
     EXPECT_LT(muted, kAlerts - kAlerts / 20);
