@@ -241,6 +241,10 @@ void Engine::Advance(Time now) {
   if (silences_.size() != silences) ++mute_changes_;
 }
 
+void Engine::AdvanceBefore(Time t) {
+  for (std::optional<Time> d = NextDeadline(); d && *d < t; d = NextDeadline()) Advance(*d);
+}
+
 std::optional<Time> Engine::NextDeadline() {
   std::optional<Time> a = alerts_.NextDeadline();
   std::optional<Time> b = incidents_.NextDeadline();

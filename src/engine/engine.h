@@ -70,6 +70,10 @@ class Engine {
 
   BatchResult Apply(const AlertBatch& batch, Time now);
   void Advance(Time now);
+  // Runs every timer due before t at its own time, as if Advance had been called at each deadline. A tick calls it
+  // before applying its batches, so the outcome does not depend on how late the tick runs: the daemon, whose ticks
+  // run when they can, and replay, which steps from deadline to deadline, decide the same.
+  void AdvanceBefore(Time t);
   // When Advance next has work, if ever.
   std::optional<Time> NextDeadline();
 

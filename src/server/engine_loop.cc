@@ -96,6 +96,7 @@ void EngineLoop::Run() {
     }
     if (stop) break;
     const Time now = clock_.Now();
+    engine_.AdvanceBefore(now);  // timers due since the last tick fire at their own times, before the new work
     size_t batches = 0, alerts = 0;
     receipts.clear();
     for (Item& item : work) {

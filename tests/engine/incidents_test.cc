@@ -185,6 +185,23 @@ TEST(IncidentsTest, ResolveTimeoutResolvesTheIncidentToo) {
   EXPECT_EQ(All(e)[0]->state, IncidentState::kResolved);
 }
 
+// A tick that runs late decides as if it had run at each deadline: the resolution is dated when the alert's end
+// passed, and the page went out at group_wait, not when the tick happened to run.
+TEST(IncidentsTest, ALateTickFiresEachTimerAtItsOwnTime) {
+  Engine e({}, Rules({Rule("db", {"cluster"})}));
+  e.Apply(Batch({{{{"alertname", "A"}, {"cluster", "eu1"}}}}), kT0);  // resolves at 5m without a re-send
+  e.Advance(kT0);
+  e.AdvanceBefore(kT0 + minutes(9));
+  e.Advance(kT0 + minutes(9));
+  const Incident& inc = *All(e)[0];
+  EXPECT_EQ(inc.state, IncidentState::kResolved);
+  EXPECT_EQ(inc.resolved_at, kT0 + minutes(5));
+  std::vector<Notification> n = e.TakeNotifications();
+  ASSERT_EQ(n.size(), 4u);
+  EXPECT_EQ(n[0].at, kT0 + seconds(30));
+  EXPECT_EQ(n[3].at, kT0 + minutes(5));
+}
+
 TEST(IncidentsTest, UpdatedAtGroupIntervalAndRepeatedAfterRepeatInterval) {
   CorrelationRule r = Rule("db", {"cluster"});
   r.repeat_interval = minutes(20);
