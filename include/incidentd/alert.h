@@ -28,7 +28,7 @@ struct Alert {
   Fingerprint fingerprint;
   uint64_t content_digest = 0;  // of annotations and generator_url, as AlertInput::content_digest
   Time starts_at{};
-  Time ends_at{};    // when it resolves (kGiven, kTimeout) or resolved; kZeroTime while kNever and firing
+  Time ends_at{};     // when it resolves (kGiven, kTimeout) or resolved; kZeroTime while kNever and firing
   Time updated_at{};  // last received (refresh)
   AlertStatus status = AlertStatus::kFiring;
   AlertFormat format = AlertFormat::kPrometheus;

@@ -1,9 +1,25 @@
 #include "engine/alert_store.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <utility>
 
 namespace incidentd::engine {
+
+// A ring bucket's timers, in blocks of 2 KiB: no vector doubling, and drained blocks are reused.
+struct AlertStore::Block {
+  static constexpr uint32_t kCapacity = 254;
+  Block* next;
+  uint32_t count;
+  RingTimer timers[kCapacity];
+};
+
 namespace {
+
+// Memory per alert is the point of these layouts; LabelSet is another owner's, so check only while it is 16 bytes.
+static_assert(sizeof(LabelSet) != 16 || sizeof(Alert) == 96, "Alert: padding crept in");
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
 bool SameLabels(const LabelSet& set, std::span<const Label> labels) { return set.Equals(labels); }
 
@@ -15,24 +31,155 @@ bool IdentityOnly(const AlertBatch& batch, const AlertInput& in) {
   return batch.format() == AlertFormat::kPagerDuty && in.action != AlertAction::kFire;
 }
 
+void CountDuplicate(Alert& a) {
+  if (a.duplicates != UINT32_MAX) ++a.duplicates;
+}
+
+// The second a time falls in, rounding down, and the nanoseconds into it.
+int64_t SecondOf(Time t) {
+  const int64_t ns = ToUnixNanos(t);
+  return ns / kNanosPerSecond - (ns % kNanosPerSecond < 0 ? 1 : 0);
+}
+uint32_t NanosOf(Time t, int64_t second) {
+  return static_cast<uint32_t>(static_cast<uint64_t>(ToUnixNanos(t)) - static_cast<uint64_t>(second) * kNanosPerSecond);
+}
+Time TimeOf(int64_t second, uint32_t nanos) {
+  // In unsigned arithmetic: second * 10^9 alone may be below the range of Time when the sum is not.
+  return FromUnixNanos(static_cast<int64_t>(static_cast<uint64_t>(second) * kNanosPerSecond + nanos));
+}
+size_t Bucket(int64_t second, size_t ring_size) { return static_cast<size_t>(second) & (ring_size - 1); }
+
+// The index's hash of a fingerprint. FNV-1a's low bits are weak; the multiply spreads every bit into the high ones.
+uint32_t Hash32(Fingerprint fp) { return static_cast<uint32_t>((fp.value() * 0x9e3779b97f4a7c15ULL) >> 32); }
+// A hash's home cell: the hash scaled to the table, so the capacity need not be a power of 2.
+size_t Home(uint32_t h, size_t capacity) { return static_cast<size_t>((static_cast<uint64_t>(h) * capacity) >> 32); }
+size_t Next(size_t i, size_t capacity) { return i + 1 == capacity ? 0 : i + 1; }
+uint32_t HashOfCell(uint64_t cell) { return static_cast<uint32_t>(cell >> 32); }
+uint32_t SlotOfCell(uint64_t cell) { return static_cast<uint32_t>(cell) - 1; }
+
+// Heap orders (std::push_heap keeps the greatest first, so these put the earliest first), and the order timers fire in.
+struct DueEarlier {
+  template <typename T>
+  bool operator()(const T& a, const T& b) const {
+    return a.at != b.at ? a.at < b.at : a.fp < b.fp;
+  }
+};
+struct DueLater {
+  template <typename T>
+  bool operator()(const T& a, const T& b) const {
+    return a.at != b.at ? a.at > b.at : a.fp > b.fp;
+  }
+};
+struct FarLater {
+  template <typename T>
+  bool operator()(const T& a, const T& b) const {
+    return a.at > b.at;
+  }
+};
+
 }  // namespace
 
+AlertStore::AlertStore(AlertStoreOptions options) : options_(options) {
+  static_assert(sizeof(LabelSet) != 16 || sizeof(Entry) == 104, "Entry: padding crept in");
+  static_assert(sizeof(Block) == 2048);
+}
+
 AlertStore::~AlertStore() {
-  for (auto& [fp, e] : alerts_) {
+  for (uint32_t slot = 0; slot < used_; ++slot) {
+    Entry& e = At(slot);
+    if (e.scheduled == kFree) continue;
     symbols_.Release(e.alert.labels);
     symbols_.Release(e.alert.annotations);
     symbols_.Release(e.alert.generator_url);
   }
+  for (Block* head : ring_) {
+    while (head) delete std::exchange(head, head->next);
+  }
+  while (spare_blocks_) delete std::exchange(spare_blocks_, spare_blocks_->next);
+}
+
+uint32_t AlertStore::FindSlot(Fingerprint fp) const {
+  const size_t capacity = cells_.size();
+  if (capacity == 0) return kNoSlot;
+  const uint32_t h = Hash32(fp);
+  for (size_t i = Home(h, capacity);; i = Next(i, capacity)) {
+    const uint64_t cell = cells_[i];
+    if (cell == 0) return kNoSlot;
+    if (HashOfCell(cell) == h && At(SlotOfCell(cell)).alert.fingerprint == fp) return SlotOfCell(cell);
+  }
+}
+
+void AlertStore::Rehash(size_t capacity) {
+  std::vector<uint64_t> old = std::exchange(cells_, std::vector<uint64_t>(capacity));
+  for (uint64_t cell : old) {
+    if (cell == 0) continue;
+    size_t i = Home(HashOfCell(cell), capacity);
+    while (cells_[i] != 0) i = Next(i, capacity);
+    cells_[i] = cell;
+  }
+}
+
+void AlertStore::IndexInsert(Fingerprint fp, uint32_t slot) {
+  // At most 80 % full, growing by half: 8 bytes / 0.53-0.8 per alert, and probes rarely leave a cache line.
+  if ((size_ + 1) * 5 > cells_.size() * 4) Rehash(std::max<size_t>(16, cells_.size() * 3 / 2));
+  const size_t capacity = cells_.size();
+  const uint32_t h = Hash32(fp);
+  size_t i = Home(h, capacity);
+  while (cells_[i] != 0) i = Next(i, capacity);
+  cells_[i] = static_cast<uint64_t>(h) << 32 | (slot + 1);
+}
+
+void AlertStore::IndexErase(Fingerprint fp, uint32_t slot) {
+  const size_t capacity = cells_.size();
+  const uint32_t h = Hash32(fp);
+  const uint64_t cell = static_cast<uint64_t>(h) << 32 | (slot + 1);
+  size_t hole = Home(h, capacity);
+  while (cells_[hole] != cell) hole = Next(hole, capacity);
+  // Backward-shift deletion (no tombstones): a later cell of the run moves into the hole unless its home lies
+  // cyclically in (hole, j], where moving it would put it before its home.
+  for (size_t j = Next(hole, capacity); cells_[j] != 0; j = Next(j, capacity)) {
+    const size_t home = Home(HashOfCell(cells_[j]), capacity);
+    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (!stays) {
+      cells_[hole] = cells_[j];
+      hole = j;
+    }
+  }
+  cells_[hole] = 0;
+}
+
+void AlertStore::Prefetch(const AlertBatch& batch, size_t i) const {
+  // How far ahead, in alerts: the index cell first, then (its cell fetched by now) the entry.
+  constexpr size_t kCellAhead = 8;
+  constexpr size_t kEntryAhead = 4;
+  const std::vector<AlertInput>& inputs = batch.alerts();
+  const size_t capacity = cells_.size();
+  if (capacity == 0) return;
+  if (i + kCellAhead < inputs.size()) {
+    __builtin_prefetch(&cells_[Home(Hash32(inputs[i + kCellAhead].fingerprint), capacity)]);
+  }
+  if (i + kEntryAhead >= inputs.size()) return;
+  // The first cell with the right hash is the alert's but for a 32-bit collision; reading the entry to make sure
+  // would wait for it.
+  const uint32_t h = Hash32(inputs[i + kEntryAhead].fingerprint);
+  for (size_t c = Home(h, capacity); cells_[c] != 0; c = Next(c, capacity)) {
+    if (HashOfCell(cells_[c]) != h) continue;
+    const char* e = reinterpret_cast<const char*>(&At(SlotOfCell(cells_[c])));
+    // What a refresh touches: `scheduled` and the alert's first 64 bytes.
+    __builtin_prefetch(e, 1);
+    __builtin_prefetch(e + sizeof(Time) + 63, 1);
+    return;
+  }
 }
 
 const Alert* AlertStore::Find(Fingerprint fp) const {
-  auto it = alerts_.find(fp);
-  return it == alerts_.end() ? nullptr : &it->second.alert;
+  const uint32_t slot = FindSlot(fp);
+  return slot == kNoSlot ? nullptr : &At(slot).alert;
 }
 
 Alert* AlertStore::FindMutable(Fingerprint fp) {
-  auto it = alerts_.find(fp);
-  return it == alerts_.end() ? nullptr : &it->second.alert;
+  const uint32_t slot = FindSlot(fp);
+  return slot == kNoSlot ? nullptr : &At(slot).alert;
 }
 
 void AlertStore::SetStatus(Alert& a, AlertStatus s) {
@@ -77,15 +224,28 @@ void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput&
   }
 }
 
-AlertStore::Entry& AlertStore::Insert(const AlertBatch& batch, const AlertInput& input, Fingerprint key,
-                                      bool key_of_labels, Time now) {
-  Entry& e = alerts_[key];
-  e.alert.fingerprint = key;
-  e.alert.format = batch.format();
-  e.alert.first_seen = now;
-  e.alert.status = AlertStatus::kResolved;  // SetStatus below counts the firing ones
-  SetContent(e.alert, batch, input, key_of_labels);
-  return e;
+uint32_t AlertStore::Insert(const AlertBatch& batch, const AlertInput& input, Fingerprint key, bool key_of_labels,
+                            Time now) {
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    if (used_ == kNoSlot) std::abort();  // 4 G alerts
+    slot = used_++;
+    if ((slot >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<Entry[]>(kChunkMask + 1));
+  }
+  IndexInsert(key, slot);
+  ++size_;
+  Entry& e = At(slot);
+  e.scheduled = kNoTimer;
+  Alert& a = e.alert;
+  a.fingerprint = key;
+  a.format = batch.format();
+  a.first_seen = now;
+  a.status = AlertStatus::kResolved;  // SetStatus below counts the firing ones
+  SetContent(a, batch, input, key_of_labels);
+  return slot;
 }
 
 AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Time now,
@@ -93,14 +253,14 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
   content_changed_ = false;
   const Fingerprint key = key_override ? *key_override : in.fingerprint;
   const bool key_of_labels = key_override ? false : in.fingerprint_of_labels;
-  auto it = alerts_.find(key);
-  const bool known = it != alerts_.end();
+  uint32_t slot = FindSlot(key);
+  const bool known = slot != kNoSlot;
   if (!known && IdentityOnly(batch, in)) return AlertChange::kIgnored;  // a key never triggered here
   if (in.action == AlertAction::kAcknowledge) {
-    if (!known || it->second.alert.status != AlertStatus::kFiring) return AlertChange::kIgnored;
-    Alert& a = it->second.alert;
+    if (!known || At(slot).alert.status != AlertStatus::kFiring) return AlertChange::kIgnored;
+    Alert& a = At(slot).alert;
     a.updated_at = now;
-    ++a.duplicates;
+    CountDuplicate(a);
     if (a.acknowledged) return AlertChange::kRefreshed;
     a.acknowledged = true;
     return AlertChange::kAcknowledged;
@@ -128,15 +288,13 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
   if (resolves && (ends == kZeroTime || ends > now)) ends = now;
 
   AlertChange change;
-  Entry* e;
   if (!known) {
-    e = &Insert(batch, in, key, key_of_labels, now);
-    e->alert.starts_at = starts;
+    slot = Insert(batch, in, key, key_of_labels, now);
+    At(slot).alert.starts_at = starts;
     change = resolves ? AlertChange::kNewResolved : AlertChange::kNew;
   } else {
-    e = &it->second;
-    Alert& a = e->alert;
-    ++a.duplicates;
+    Alert& a = At(slot).alert;
+    CountDuplicate(a);
     SetContent(a, batch, in, key_of_labels);
     if (a.status == AlertStatus::kResolved && !resolves) {
       // Fires again after it was resolved: a new episode starts.
@@ -148,7 +306,7 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
       change = (a.status == AlertStatus::kFiring && resolves) ? AlertChange::kResolved : AlertChange::kRefreshed;
     }
   }
-  Alert& a = e->alert;
+  Alert& a = At(slot).alert;
   a.updated_at = now;
   if (resolves && a.status == AlertStatus::kResolved && change == AlertChange::kRefreshed) {
     // Re-sent resolved alert: keep the first resolution time unless the sender moved it later.
@@ -162,7 +320,7 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
     a.ends_kind = in.ends_kind;
   }
   SetStatus(a, resolves ? AlertStatus::kResolved : AlertStatus::kFiring);
-  Schedule(*e);
+  Schedule(slot, now);
   return change;
 }
 
@@ -172,69 +330,177 @@ std::optional<Time> AlertStore::Deadline(const Alert& a) const {
   return a.ends_at;
 }
 
-void AlertStore::Schedule(Entry& e) {
+void AlertStore::Schedule(uint32_t slot, Time now) {
   // One live timer per alert: a refresh that moves the end later leaves the timer where it is; when it fires it
-  // re-arms at the new end. So a steady stream of refreshes costs no heap work.
+  // re-arms at the new end. So a steady stream of refreshes costs no timer work.
+  Entry& e = At(slot);
   std::optional<Time> d = Deadline(e.alert);
-  if (d && *d < e.scheduled) {
-    e.scheduled = *d;
-    timers_.push({*d, e.alert.fingerprint});
+  if (!d || *d >= e.scheduled) return;
+  // kFree marks a free slot; no deadline of a real alert is that early.
+  e.scheduled = std::max(*d, kFree + Duration(1));
+  if (next_valid_ && (!next_deadline_ || e.scheduled < *next_deadline_)) next_deadline_ = e.scheduled;
+  if (NoTimers()) horizon_ = SecondOf(now);  // with no timers, any horizon is consistent: start from now
+  Arm(e.scheduled, slot);
+}
+
+void AlertStore::Arm(Time at, uint32_t slot) {
+  const int64_t second = SecondOf(at);
+  if (second <= horizon_) {
+    due_late_.push_back(DueTimer{at, At(slot).alert.fingerprint, slot});
+    std::push_heap(due_late_.begin(), due_late_.end(), DueLater());
+  } else if (second - horizon_ <= kRingSeconds) {
+    if (ring_.empty()) ring_.assign(kRingSeconds, nullptr);
+    Block*& head = ring_[Bucket(second, kRingSeconds)];
+    if (head == nullptr || head->count == Block::kCapacity) {
+      Block* b = spare_blocks_ ? std::exchange(spare_blocks_, spare_blocks_->next) : new Block;
+      b->next = head;
+      b->count = 0;
+      head = b;
+    }
+    head->timers[head->count++] = RingTimer{NanosOf(at, second), slot};
+    ++ring_count_;
+  } else {
+    far_.push_back(FarTimer{at, slot});
+    std::push_heap(far_.begin(), far_.end(), FarLater());
   }
 }
 
-void AlertStore::Erase(Fingerprint fp) {
-  auto it = alerts_.find(fp);
-  Alert& a = it->second.alert;
+void AlertStore::MoveBucket(int64_t second) {
+  Block*& head = ring_[Bucket(second, kRingSeconds)];
+  if (head == nullptr) return;
+  // Everything in due_ is earlier than this bucket (buckets come in order): the bucket goes after it, sorted.
+  due_.erase(due_.begin(), due_.begin() + static_cast<ptrdiff_t>(due_next_));
+  due_next_ = 0;
+  const size_t first = due_.size();
+  while (head) {
+    Block* b = std::exchange(head, head->next);
+    for (uint32_t k = 0; k < b->count; ++k) {
+      // Each timer reads its entry (is it live? its fingerprint): fetch a few ahead.
+      if (k + 8 < b->count) __builtin_prefetch(&At(b->timers[k + 8].slot));
+      const Time at = TimeOf(second, b->timers[k].nanos);
+      const uint32_t slot = b->timers[k].slot;
+      const Entry& e = At(slot);
+      if (e.scheduled == at) due_.push_back(DueTimer{at, e.alert.fingerprint, slot});  // else stale
+    }
+    ring_count_ -= b->count;
+    b->next = spare_blocks_;
+    spare_blocks_ = b;
+  }
+  std::sort(due_.begin() + static_cast<ptrdiff_t>(first), due_.end(), DueEarlier());
+}
+
+const AlertStore::DueTimer* AlertStore::FrontDue() const {
+  const DueTimer* sorted = due_next_ < due_.size() ? &due_[due_next_] : nullptr;
+  if (due_late_.empty()) return sorted;
+  return sorted && DueEarlier()(*sorted, due_late_.front()) ? sorted : &due_late_.front();
+}
+
+void AlertStore::PopDue() {
+  if (due_next_ < due_.size() && (due_late_.empty() || DueEarlier()(due_[due_next_], due_late_.front()))) {
+    if (++due_next_ == due_.size()) {
+      due_.clear();
+      due_next_ = 0;
+    }
+    return;
+  }
+  std::pop_heap(due_late_.begin(), due_late_.end(), DueLater());
+  due_late_.pop_back();
+}
+
+void AlertStore::MoveHorizon(int64_t second) {
+  if (second <= horizon_) return;
+  // Every bucket up to the new horizon becomes due; past kRingSeconds that is all of them.
+  const int64_t last = std::min(second, horizon_ + kRingSeconds);
+  for (int64_t s = horizon_ + 1; s <= last && ring_count_ > 0; ++s) MoveBucket(s);
+  horizon_ = second;
+  while (!far_.empty() && SecondOf(far_.front().at) - horizon_ <= kRingSeconds) {
+    std::pop_heap(far_.begin(), far_.end(), FarLater());
+    const FarTimer t = far_.back();
+    far_.pop_back();
+    if (At(t.slot).scheduled == t.at) Arm(t.at, t.slot);
+  }
+}
+
+void AlertStore::Erase(uint32_t slot) {
+  Entry& e = At(slot);
+  if (next_valid_ && next_deadline_ == e.scheduled) next_valid_ = false;
+  Alert& a = e.alert;
   SetStatus(a, AlertStatus::kResolved);
   symbols_.Release(a.labels);
   symbols_.Release(a.annotations);
   symbols_.Release(a.generator_url);
-  alerts_.erase(it);
+  IndexErase(a.fingerprint, slot);
+  a = Alert();
+  e.scheduled = kFree;  // its timers, if any, are stale now
+  free_.push_back(slot);
+  --size_;
 }
 
 void AlertStore::Forget(Fingerprint fp, Time now) {
-  auto it = alerts_.find(fp);
-  if (it == alerts_.end()) return;
-  Entry& e = it->second;
-  if (e.alert.status == AlertStatus::kResolved && AddSaturating(e.alert.ends_at, options_.resolved_retention) <= now) {
-    Erase(fp);
+  const uint32_t slot = FindSlot(fp);
+  if (slot == kNoSlot) return;
+  const Alert& a = At(slot).alert;
+  if (a.status == AlertStatus::kResolved && AddSaturating(a.ends_at, options_.resolved_retention) <= now) {
+    Erase(slot);
     return;
   }
-  Schedule(e);
+  Schedule(slot, now);
 }
 
 void AlertStore::Advance(Time now, std::vector<Fingerprint>* resolved, const std::function<bool(const Alert&)>& keep) {
-  while (!timers_.empty() && timers_.top().at <= now) {
-    Timer t = timers_.top();
-    timers_.pop();
-    auto it = alerts_.find(t.fp);
-    if (it == alerts_.end() || it->second.scheduled != t.at) continue;  // stale: erased or re-armed earlier
-    Entry& e = it->second;
-    e.scheduled = Time::max();
+  // The cached deadline stays right unless a timer fires: that one is the earliest.
+  if (next_valid_ && next_deadline_ && *next_deadline_ <= now) next_valid_ = false;
+  MoveHorizon(SecondOf(now));
+  for (const DueTimer* front; (front = FrontDue()) != nullptr && front->at <= now;) {
+    const DueTimer t = *front;
+    PopDue();
+    if (due_next_ + 4 < due_.size()) {
+      const char* ahead = reinterpret_cast<const char*>(&At(due_[due_next_ + 4].slot));
+      __builtin_prefetch(ahead, 1);
+      __builtin_prefetch(ahead + sizeof(Time) + 63, 1);
+    }
+    Entry& e = At(t.slot);
+    if (e.scheduled != t.at) continue;  // stale: erased or re-armed earlier
+    e.scheduled = kNoTimer;
     Alert& a = e.alert;
+    // A deadline that moved later since the timer was armed waits for its own turn, even if it has passed too, so
+    // that alerts resolve and drop in order of their deadlines.
     std::optional<Time> d = Deadline(a);
-    if (d && *d <= now) {
+    if (d && *d <= t.at) {
       if (a.status == AlertStatus::kFiring) {
         SetStatus(a, AlertStatus::kResolved);
         if (resolved) resolved->push_back(a.fingerprint);
       } else {
-        if (!keep || !keep(a)) Erase(t.fp);  // a kept alert waits for Forget, with no timer
+        if (!keep || !keep(a)) Erase(t.slot);  // a kept alert waits for Forget, with no timer
         continue;
       }
     }
-    Schedule(e);
+    Schedule(t.slot, now);
   }
 }
 
 std::optional<Time> AlertStore::NextDeadline() {
-  // Drop stale timers so the deadline is real.
-  while (!timers_.empty()) {
-    const Timer& t = timers_.top();
-    auto it = alerts_.find(t.fp);
-    if (it != alerts_.end() && it->second.scheduled == t.at) return t.at;
-    timers_.pop();
+  if (next_valid_) return next_deadline_;
+  for (;;) {
+    // Drop stale timers so the deadline is real.
+    const DueTimer* front = FrontDue();
+    while (front && At(front->slot).scheduled != front->at) {
+      PopDue();
+      front = FrontDue();
+    }
+    if (front) {
+      next_deadline_ = front->at;
+      break;
+    }
+    if (ring_count_ == 0 && far_.empty()) {
+      next_deadline_.reset();
+      break;
+    }
+    // Bring the next second that has timers in: work Advance would do when it gets there.
+    MoveHorizon(ring_count_ > 0 ? horizon_ + 1 : SecondOf(far_.front().at));
   }
-  return std::nullopt;
+  next_valid_ = true;
+  return next_deadline_;
 }
 
 }  // namespace incidentd::engine

@@ -132,7 +132,11 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
   now_ = now;
   BatchResult r;
   const bool rekey = !rules_.dedup_ignore_labels.empty();
-  for (const AlertInput& in : batch.alerts()) {
+  const std::vector<AlertInput>& inputs = batch.alerts();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const AlertInput& in = inputs[i];
+    // A re-send is a lookup in a table much larger than the caches: start the next alerts' misses now.
+    if (!rekey) alerts_.Prefetch(batch, i);
     Fingerprint key = in.fingerprint;
     const Fingerprint* override = nullptr;
     bool relabel_firing = false;
