@@ -330,14 +330,14 @@ std::optional<Time> AlertStore::Deadline(const Alert& a) const {
   return a.ends_at;
 }
 
-void AlertStore::Schedule(uint32_t slot, Time now) {
+void AlertStore::Schedule(uint32_t slot, Time now, Time not_before) {
   // One live timer per alert: a refresh that moves the end later leaves the timer where it is; when it fires it
   // re-arms at the new end. So a steady stream of refreshes costs no timer work.
   Entry& e = At(slot);
   std::optional<Time> d = Deadline(e.alert);
   if (!d || *d >= e.scheduled) return;
   // kFree marks a free slot; no deadline of a real alert is that early.
-  e.scheduled = std::max(*d, kFree + Duration(1));
+  e.scheduled = std::max(*d, not_before);
   if (next_valid_ && (!next_deadline_ || e.scheduled < *next_deadline_)) next_deadline_ = e.scheduled;
   if (NoTimers()) horizon_ = SecondOf(now);  // with no timers, any horizon is consistent: start from now
   Arm(e.scheduled, slot);
@@ -470,6 +470,9 @@ void AlertStore::Advance(Time now, std::vector<Fingerprint>* resolved, const std
       if (a.status == AlertStatus::kFiring) {
         SetStatus(a, AlertStatus::kResolved);
         if (resolved) resolved->push_back(a.fingerprint);
+        // Dropped by a later Advance at the earliest, so the caller sees every alert it resolved here.
+        Schedule(t.slot, now, now + Duration(1));
+        continue;
       } else {
         if (!keep || !keep(a)) Erase(t.slot);  // a kept alert waits for Forget, with no timer
         continue;

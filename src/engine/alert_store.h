@@ -122,7 +122,8 @@ class AlertStore {
   uint32_t Insert(const AlertBatch& batch, const AlertInput& input, Fingerprint key, bool key_of_labels, Time now);
   void SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input, bool key_of_labels);
   std::optional<Time> Deadline(const Alert& a) const;
-  void Schedule(uint32_t slot, Time now);
+  // Arms the alert's timer at its deadline, but no earlier than not_before.
+  void Schedule(uint32_t slot, Time now, Time not_before = kFree + Duration(1));
   void SetStatus(Alert& a, AlertStatus s);
   void Erase(uint32_t slot);
 

@@ -40,13 +40,19 @@ uint64_t Incidents::GroupKey(const CorrelationRule& rule, const LabelSet& labels
 }
 
 void Incidents::AddTimeline(Incident& inc, Time at, TimelineKind kind, Fingerprint fp, std::string detail) {
-  // A long history keeps its first half and its latest entries; the middle is counted as dropped.
-  if (inc.timeline.size() >= Incident::kTimelineLimit) {
-    inc.timeline.erase(inc.timeline.begin() + Incident::kTimelineLimit / 2);
-    ++inc.timeline_dropped;
-  }
   inc.timeline.push_back(TimelineEntry{at, fp, InternDetail(std::move(detail)), kind});
   inc.updated_at = at;
+}
+
+// A long history keeps its first half and its latest entries; the middle is counted as dropped. Called once the
+// entries of a tick are in their canonical order, so which ones go does not depend on the input order.
+void Incidents::Trim(Incident& inc) {
+  constexpr size_t kLimit = Incident::kTimelineLimit;
+  if (inc.timeline.size() <= kLimit) return;
+  const size_t drop = inc.timeline.size() - kLimit;
+  inc.timeline.erase(inc.timeline.begin() + kLimit / 2,
+                     inc.timeline.begin() + static_cast<ptrdiff_t>(kLimit / 2 + drop));
+  inc.timeline_dropped += drop;
 }
 
 uint32_t Incidents::InternDetail(std::string s) {
@@ -134,7 +140,7 @@ uint32_t Incidents::Open(const CorrelationRule& rule, uint64_t key, Group& group
   AddTimeline(*slots_[slot], now, TimelineKind::kOpened, {}, rule.name);
   slot_state_[slot].title_pending = true;
   slot_state_[slot].title_fp = a.fingerprint;
-  pending_titles_.push_back({slot, &rule});
+  pending_titles_.push_back(slot);
   ScheduleFlush(slot, now + rule.group_wait);
   return slot;
 }
@@ -224,6 +230,7 @@ void Incidents::AlertAcknowledged(uint32_t slot, Fingerprint fp, Time now) {
 void Incidents::AlertRefreshed(uint32_t slot, Fingerprint fp, Time now) {
   Incident& inc = *slots_[slot];
   if (!inc.members.contains(fp)) return;
+  ++inc.members_version;  // its labels may have changed, and with them whether it is muted
   Touch(slot, now);
   AddTimeline(inc, now, TimelineKind::kAlertRefreshed, fp);
 }
@@ -239,9 +246,9 @@ void Incidents::MarkResolved(Incident& inc, uint32_t slot, Time now, std::string
 }
 
 void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>* out) {
-  for (const PendingTitle& p : pending_titles_) {
-    Incident& inc = *slots_[p.slot];
-    Slot& st = slot_state_[p.slot];
+  for (uint32_t pending : pending_titles_) {
+    Incident& inc = *slots_[pending];
+    Slot& st = slot_state_[pending];
     st.title_pending = false;
     const LabelSet* first = labels_of_ ? labels_of_(st.title_fp) : nullptr;
     auto lookup = [&](std::string_view name) -> std::string_view {
@@ -250,12 +257,13 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
       }
       return first ? first->Get(name) : std::string_view();
     };
-    if (!p.rule->title.parts.empty()) {
-      inc.title = p.rule->title.Render(lookup);
+    const CorrelationRule* rule = RuleOf(inc, rules);
+    if (rule && !rule->title.parts.empty()) {
+      inc.title = rule->title.Render(lookup);
     } else {
       std::string t;
       for (const auto& [n, v] : inc.group_labels) t += (t.empty() ? "" : ", ") + n + "=" + v;
-      inc.title = t.empty() ? p.rule->name : t;
+      inc.title = t.empty() ? inc.rule : t;
     }
   }
   pending_titles_.clear();
@@ -302,6 +310,7 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
       Tell(inc, NotifyEvent::kAcknowledged, now, rules, out);
     }
   }
+  for (uint32_t slot : dirty_) Trim(*slots_[slot]);
   dirty_.clear();
 }
 
@@ -384,6 +393,7 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
       inc.last_notified_at = now;
     }
   }
+  Trim(inc);
   ScheduleFlush(slot, now + (rule ? rule->group_interval : std::chrono::minutes(5)));
 }
 
@@ -400,6 +410,12 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uin
       continue;
     }
     if (p->drop_at != t.at || p->state != IncidentState::kResolved) continue;
+    if (p->firing > 0) {
+      // Resolved by hand while alerts still fire: forgetting it would leave them in no incident. It waits.
+      p->drop_at = t.at + options_.retention;
+      timers_.push(Timer{p->drop_at, p->id_hi, p->id_lo, t.slot, TimerKind::kDrop});
+      continue;
+    }
     Incident& inc = *slots_[t.slot];
     for (const auto& [fp, m] : inc.members) forget(t.slot, fp);
     // The group goes too, so groups of high-cardinality labels do not pile up; a later incident of the same group
@@ -453,6 +469,7 @@ Status Incidents::Acknowledge(std::string_view id, std::string_view by, Time now
   inc->acknowledged_by = std::string(by);
   AddTimeline(*inc, now, TimelineKind::kAcknowledged, {}, std::string(by));
   Tell(*inc, NotifyEvent::kAcknowledged, now, rules, out);
+  Trim(*inc);
   return Status::Ok();
 }
 
@@ -466,6 +483,7 @@ Status Incidents::Resolve(std::string_view id, std::string_view by, Time now, co
   }
   MarkResolved(*inc, slot, now, std::string(by));
   Tell(*inc, NotifyEvent::kResolved, now, rules, out);
+  Trim(*inc);
   return Status::Ok();
 }
 

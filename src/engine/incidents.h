@@ -121,6 +121,7 @@ class Incidents {
              std::vector<Notification>* out);
   const CorrelationRule* RuleOf(Incident& inc, const RuleSet& rules) const;
   uint32_t InternDetail(std::string s);
+  void Trim(Incident& inc);
   void Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);
   void Send(Incident& inc, const std::string& receiver, bool inform, NotifyEvent event, Time now,
             std::vector<Notification>* out);
@@ -140,12 +141,8 @@ class Incidents {
   std::vector<std::string> details_{""};
   boost::unordered_flat_map<std::string, uint32_t> detail_index_;
   size_t open_ = 0;
-  // The rule and labels an incident was opened with, needed for its title at Settle. Cleared each Settle.
-  struct PendingTitle {
-    uint32_t slot;
-    const CorrelationRule* rule;
-  };
-  std::vector<PendingTitle> pending_titles_;
+  // Incidents opened this tick, whose titles Settle renders.
+  std::vector<uint32_t> pending_titles_;
   std::function<const LabelSet*(Fingerprint)> labels_of_;
 
  public:

@@ -32,7 +32,8 @@ bool EngineLoop::Submit(AlertBatch&& batch, Done done) {
     // forever.
     size_t queued = queued_alerts_.load(std::memory_order_relaxed);
     if (queued > 0 && queued + n > capacity_) return false;
-    queued_alerts_.store(queued + n, std::memory_order_relaxed);
+    // An add, not a store: the loop thread subtracts without the mutex, and a store could undo its subtraction.
+    queued_alerts_.fetch_add(n, std::memory_order_relaxed);
     queue_.push_back(Item{std::move(batch), std::move(done), {}, {}});
   }
   cv_.notify_one();

@@ -500,3 +500,90 @@ TEST(IncidentsTest, OrderInsideATickDoesNotChangeTheOutcome) {
 
 }  // namespace
 }  // namespace incidentd::engine
+
+namespace incidentd::engine {
+namespace {
+
+TEST(IncidentsEdgeTest, ZeroRetentionDropsAResolvedAlertOnlyAfterItsResolutionIsSeen) {
+  EngineOptions o;
+  o.alerts.resolved_retention = std::chrono::seconds(0);
+  RuleSet rules = Rules({Rule("db", {"cluster"}, {"service=\"db\""})});
+  InhibitRule ir;
+  ir.source_matchers = {M("alertname=\"Src\"")};
+  ir.target_matchers = {M("alertname=\"Tgt\"")};
+  rules.inhibit.push_back(ir);
+  Engine e(o, rules);
+  e.Apply(Batch({{{{"alertname", "Src"}}}, {{{"alertname", "Tgt"}}}}), kT0);  // in no incident; Src inhibits Tgt
+  e.Advance(kT0);
+  e.Apply(Batch({{{{"alertname", "Tgt"}}, AlertAction::kFire, EndsAtKind::kGiven, kT0 + hours(1)}}), kT0 + minutes(1));
+  e.Advance(kT0 + minutes(7));  // Src timed out at 5m: resolved, then dropped
+  e.Advance(kT0 + minutes(8));
+  const Alert* tgt = nullptr;
+  e.alerts().ForEach([&](const Alert& a) { tgt = &a; });
+  ASSERT_EQ(e.alerts().size(), 1u);
+  EXPECT_FALSE(e.MuteStateOf(*tgt).inhibited_by.has_value());  // the inhibitor forgot Src
+}
+
+TEST(IncidentsEdgeTest, ARelabelledAlertIsCheckedForMutingAgain) {
+  RuleSet rules = Rules({Rule("db", {"cluster"})});
+  rules.dedup_ignore_labels = {"pod"};
+  Engine e({}, rules);
+  Silence s;
+  s.matchers = {M("pod=\"b\"")};
+  s.starts_at = kT0;
+  s.ends_at = kT0 + hours(5);
+  s.created_by = "ops";
+  s.comment = "c";
+  ASSERT_TRUE(e.UpsertSilence(s, "s1", kT0).ok());
+  e.Apply(Batch({{{{"alertname", "X"}, {"cluster", "eu1"}, {"pod", "b"}},
+                  AlertAction::kFire,
+                  EndsAtKind::kGiven,
+                  kT0 + hours(9)}}),
+          kT0);
+  e.Advance(kT0 + seconds(30));
+  EXPECT_TRUE(Events(e).empty());  // silenced
+  e.Apply(Batch({{{{"alertname", "X"}, {"cluster", "eu1"}, {"pod", "a"}},
+                  AlertAction::kFire,
+                  EndsAtKind::kGiven,
+                  kT0 + hours(9)}}),
+          kT0 + minutes(1));  // the same alert, now on a pod no silence covers
+  e.Advance(kT0 + minutes(1));
+  e.Advance(kT0 + seconds(30) + minutes(5));
+  EXPECT_EQ(Events(e), (std::vector<std::string>{"triggered pd", "triggered (inform) slack"}));
+}
+
+TEST(IncidentsEdgeTest, AFullTimelineStillIgnoresTheOrderInsideATick) {
+  auto run = [](bool reversed) {
+    Engine e({}, Rules({Rule("db", {"cluster"})}));
+    std::vector<In> many;
+    for (int i = 0; i < 1100; ++i) many.push_back({{{"alertname", "A"}, {"cluster", "eu1"}, {"i", std::to_string(i)}}});
+    e.Apply(Batch(many), kT0);
+    e.Advance(kT0);
+    std::vector<In> three;
+    for (const char* n : {"X", "Y", "Z"}) three.push_back({{{"alertname", n}, {"cluster", "eu1"}}});
+    if (reversed) std::reverse(three.begin(), three.end());
+    e.Apply(Batch(three), kT0 + seconds(1));
+    e.Advance(kT0 + seconds(1));
+    EXPECT_EQ(All(e)[0]->timeline.size(), Incident::kTimelineLimit);
+    return Dump(e);
+  };
+  EXPECT_EQ(run(false), run(true));
+}
+
+TEST(IncidentsEdgeTest, AnIncidentResolvedByHandWhileAlertsFireIsNotForgotten) {
+  EngineOptions o;
+  o.incidents.retention = hours(1);
+  Engine e(o, Rules({Rule("db", {"cluster"})}));
+  e.Apply(Batch({{{{"alertname", "A"}, {"cluster", "eu1"}}, AlertAction::kFire, EndsAtKind::kGiven, kT0 + hours(9)}}),
+          kT0);
+  e.Advance(kT0);
+  ASSERT_TRUE(e.Resolve(All(e)[0]->id, "alice", kT0 + minutes(1)).ok());
+  e.Advance(kT0 + hours(2));
+  ASSERT_EQ(e.incidents().size(), 1u);  // its alert still fires
+  e.Advance(kT0 + hours(9));            // the alert resolves at 9h
+  e.Advance(kT0 + hours(11));
+  EXPECT_EQ(e.incidents().size(), 0u);
+}
+
+}  // namespace
+}  // namespace incidentd::engine
