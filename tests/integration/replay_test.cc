@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "integration/daemon_fixture.h"
+#include "integration/process.h"
 #include "model/rfc3339.h"
 
 extern char** environ;
@@ -43,64 +44,9 @@ struct RunResult {
 
 // Runs the incidentd binary with `args` to completion, at most `within`, capturing stdout and stderr.
 RunResult RunIncidentd(std::vector<std::string> args, std::chrono::seconds within = std::chrono::seconds(30)) {
-  RunResult result;
-  int out[2], err[2];
-  if (::pipe(out) != 0 || ::pipe(err) != 0) {
-    ADD_FAILURE() << "pipe failed";
-    return result;
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  posix_spawn_file_actions_addclose(&fa, out[0]);
-  posix_spawn_file_actions_addclose(&fa, err[0]);
-  args.insert(args.begin(), INCIDENTD_BINARY);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot spawn " << argv[0];
-    ::close(out[0]);
-    ::close(err[0]);
-    return result;
-  }
-  // Read both pipes until both close (the process exited) or the deadline passes.
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  int open = 2;
-  while (open > 0) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) break;
-    if (::poll(fds, 2, static_cast<int>(left)) <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[65536];
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      } else {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-      }
-    }
-  }
-  if (open > 0) ::kill(pid, SIGKILL);
-  for (pollfd& f : fds) {
-    if (f.fd >= 0) ::close(f.fd);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (open == 0) result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  Process p(std::move(args));
+  std::optional<int> code = p.Wait(within);
+  return RunResult{code, p.out(), p.err()};
 }
 
 std::vector<std::string> Lines(const std::string& text) {
