@@ -55,6 +55,16 @@ inline std::vector<std::string> TimelineEntries(simdjson::dom::element incident,
   return out;
 }
 
+// Whether incident `id`'s timeline has a notification whose detail ends with `detail` ("triggered -> hook").
+inline bool Notified(TestClient& c, const std::string& id, const std::string& detail) {
+  JsonDoc d(c.Get("/api/v1/incidents/" + id).body);
+  if (!d.ok()) return false;
+  for (const std::string& e : TimelineEntries(d.root(), "notified")) {
+    if (e.ends_with(" " + detail)) return true;
+  }
+  return false;
+}
+
 // An incident's timeline kinds, oldest first.
 inline std::vector<std::string> TimelineKinds(simdjson::dom::element incident) {
   std::vector<std::string> out;

@@ -91,14 +91,7 @@ class IncidentsApiTest : public DaemonTest {
 
   // Waits until the incident's timeline has a notified entry `detail` (after a PokeEngine).
   bool WaitForNotified(TestClient& c, const std::string& id, const std::string& detail) {
-    return WaitFor([&] {
-      JsonDoc d(IncidentJson(c, id));
-      if (!d.ok()) return false;
-      for (const std::string& e : TimelineEntries(d.root(), "notified")) {
-        if (e.ends_with(" " + detail)) return true;
-      }
-      return false;
-    });
+    return WaitFor([&] { return Notified(c, id, detail); });
   }
 };
 

@@ -84,14 +84,6 @@ class SilencesApiTest : public DaemonTest {
     }
     return "";
   }
-  static bool Notified(TestClient& c, const std::string& id, const std::string& detail) {
-    JsonDoc d(c.Get("/api/v1/incidents/" + id).body);
-    if (!d.ok()) return false;
-    for (const std::string& e : TimelineEntries(d.root(), "notified")) {
-      if (e.ends_with(" " + detail)) return true;
-    }
-    return false;
-  }
 };
 
 TEST_F(SilencesApiTest, CreateListGetAndExpire) {
