@@ -22,7 +22,7 @@ TEST(RulesDirTest, EveryShippedRuleFileLoads) {
   Result<LoadedRules> r = LoadRules(paths);
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_FALSE(r->rules.correlations.empty());
-  // rules/default.yaml's catch-all is the first-match fallback: it must be the last rule.
+  // rules/99-default.yaml's catch-all is the first-match fallback: it must be the last rule.
   EXPECT_EQ(r->rules.correlations.back().name, "by-alertname");
   EXPECT_TRUE(r->rules.correlations.back().match.empty());
   // `make run` loads these rules: no receiver may need a file that is not there.
