@@ -587,3 +587,46 @@ TEST(IncidentsEdgeTest, AnIncidentResolvedByHandWhileAlertsFireIsNotForgotten) {
 
 }  // namespace
 }  // namespace incidentd::engine
+
+namespace incidentd::engine {
+namespace {
+
+// What a reload does: new rules for new work; alerts, incidents and silences stay, and the inhibitor is rebuilt
+// from the firing alerts.
+TEST(IncidentsEdgeTest, SetRulesKeepsStateAndAppliesToNewWork) {
+  Engine e({}, Rules({Rule("old", {"cluster"})}));
+  e.Apply(Batch({{{{"alertname", "A"}, {"cluster", "eu1"}, {"severity", "critical"}},
+                  AlertAction::kFire,
+                  EndsAtKind::kGiven,
+                  kT0 + hours(9)}}),
+          kT0);
+  e.Advance(kT0);
+  RuleSet fresh = Rules({Rule("new", {"alertname"})});
+  InhibitRule ir;
+  ir.source_matchers = {M("severity=\"critical\"")};
+  ir.target_matchers = {M("severity=\"warning\"")};
+  ir.equal = {"cluster"};
+  fresh.inhibit.push_back(ir);
+  e.SetRules(fresh);
+  e.Apply(Batch({{{{"alertname", "B"}, {"cluster", "eu1"}, {"severity", "warning"}},
+                  AlertAction::kFire,
+                  EndsAtKind::kGiven,
+                  kT0 + hours(9)}}),
+          kT0 + seconds(1));
+  e.Advance(kT0 + seconds(1));
+  ASSERT_EQ(All(e).size(), 2u);
+  std::map<std::string, size_t> by_rule;
+  for (const Incident* i : All(e)) by_rule[i->rule] = i->members.size();
+  EXPECT_EQ(by_rule, (std::map<std::string, size_t>{{"new", 1}, {"old", 1}}));
+  const Alert* b = nullptr;
+  e.alerts().ForEach([&](const Alert& a) {
+    if (a.labels.Get("alertname") == "B") b = &a;
+  });
+  EXPECT_TRUE(e.MuteStateOf(*b).inhibited_by.has_value());  // A, firing before the reload, inhibits B
+  // The old rule's incident still flushes with its own timers, though its rule is gone.
+  e.Advance(kT0 + minutes(1));
+  EXPECT_EQ(Events(e), (std::vector<std::string>{"triggered pd", "triggered (inform) slack"}));
+}
+
+}  // namespace
+}  // namespace incidentd::engine
