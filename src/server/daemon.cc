@@ -102,7 +102,7 @@ Status Daemon::Start() {
 
 uint16_t Daemon::port() const { return parts_->server ? parts_->server->port() : 0; }
 
-void Daemon::PokeEngine() { parts_->loop->Poke(); }
+bool Daemon::PokeEngine() { return parts_->loop->Sync(std::chrono::seconds(10)); }
 
 void Daemon::Stop() {
   Parts& p = *parts_;

@@ -24,8 +24,9 @@ class Daemon {
   Status Start();
   void Stop();
   uint16_t port() const;
-  // Wakes the engine to look at its timers (tests that drive a FakeClock).
-  void PokeEngine();
+  // Runs an engine tick at the clock's current time and waits until it is done (at most 10 s): its timers have
+  // fired and its notifications are decided. For tests that drive a FakeClock. False on timeout or when stopping.
+  bool PokeEngine();
 
  private:
   struct Parts;

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+#include <memory>
+
 namespace incidentd::server {
 
 EngineLoop::EngineLoop(engine::Engine& engine, const Clock& clock, size_t capacity_alerts, TickHook hook,
@@ -63,6 +66,13 @@ bool EngineLoop::Execute(CommandFn fn) {
 void EngineLoop::Deliver() {
   std::vector<Notification> out = engine_.TakeNotifications();
   if (!out.empty() && notify_) notify_(std::move(out));
+}
+
+bool EngineLoop::Sync(std::chrono::milliseconds within) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> f = done->get_future();
+  if (!Read([done](const engine::Engine&) { done->set_value(); })) return false;
+  return f.wait_for(within) == std::future_status::ready;
 }
 
 void EngineLoop::Poke() {

@@ -48,6 +48,9 @@ class EngineLoop final : public AlertSink {
   size_t queued_alerts() const { return queued_alerts_.load(std::memory_order_relaxed); }
   // Wakes the loop to re-check its timers now (tests drive a FakeClock with this).
   void Poke();
+  // Runs a tick (timers at the clock's current time included) and waits until it is done, at most `within`.
+  // False on timeout or when stopping.
+  bool Sync(std::chrono::milliseconds within);
 
  private:
   struct Item {

@@ -12,7 +12,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "config/config.h"
@@ -119,14 +118,13 @@ class DaemonTest : public ::testing::Test {
     return e;
   }
 
-  // Polls `done` until it holds or `within` passes; returns its last answer. For effects of a PokeEngine, which
-  // returns before the engine has looked at its timers.
-  static bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds within = std::chrono::seconds(10)) {
+  // Checks `done`, running engine ticks between checks until it holds or `within` passes; returns its last answer.
+  // A tick is waited for, not slept for: PokeEngine returns once the engine has run its timers.
+  bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds within = std::chrono::seconds(10)) {
     const auto deadline = std::chrono::steady_clock::now() + within;
     for (;;) {
       if (done()) return true;
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (std::chrono::steady_clock::now() >= deadline || !daemon_->PokeEngine()) return false;
     }
   }
 
