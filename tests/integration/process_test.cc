@@ -69,6 +69,21 @@ TEST_F(ProcessTest, CheckConfig) {
   EXPECT_EQ(p.err(), bad + ":5:15: http.io_threads: must be an integer\n");
 }
 
+// A bad rule is named by its file, line and column, whether checked or at start; the daemon does not start.
+TEST_F(ProcessTest, CheckConfigAndStartNameTheLineOfABadRule) {
+  std::ofstream(dir_ / "rules/r.yaml") << "correlations:\n  - name: all\n    group_by: [alertname]\n"
+                                       << "    match: ['job~x']\n";
+  const std::string want = (dir_ / "rules/r.yaml").string() +
+                           ":4:13: correlations[0].match[0]: matcher 'job~x': expected one of =, !=, =~, !~ after the "
+                           "label name\n";
+  Process check({"check-config", "--config", Config()});
+  EXPECT_EQ(check.Wait(), 1);
+  EXPECT_EQ(check.err(), want);
+  Process run({"--config", Config()});
+  EXPECT_EQ(run.Wait(), 1);
+  EXPECT_EQ(run.err(), want);
+}
+
 TEST_F(ProcessTest, ServesAndStopsGracefullyOnSigterm) {
   Process d({"--config", Config(), "--log-level", "info"});
   std::optional<std::string> port = d.WaitForStderr(R"(listening on 127\.0\.0\.1:(\d+))");
