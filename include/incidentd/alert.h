@@ -26,7 +26,7 @@ struct Alert {
   [[no_unique_address]] LabelSet labels;
   uint32_t duplicates = 0;  // receptions after the first, saturating at UINT32_MAX
   Fingerprint fingerprint;
-  uint64_t content_digest = 0;  // of annotations and generator_url, as AlertInput::content_digest
+  uint64_t content_digest = 0;  // of annotations and generator_url (AlertStore::StoredDigest: and labels)
   Time starts_at{};
   Time ends_at{};     // when it resolves (kGiven, kTimeout) or resolved; kZeroTime while kNever and firing
   Time updated_at{};  // last received (refresh)

@@ -110,10 +110,22 @@ void AlertStore::SetStatus(Alert& a, AlertStatus s) {
   a.status = s;
 }
 
+uint64_t AlertStore::StoredDigest(const AlertInput& in, bool key_of_labels) {
+  if (key_of_labels || !in.fingerprint_of_labels) return in.content_digest;
+  uint64_t x = in.fingerprint.value();  // the hash of all its labels, mixed (splitmix64's finalizer) into the digest
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return in.content_digest ^ x ^ (x >> 31);
+}
+
 void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input, bool key_of_labels) {
   if (IdentityOnly(batch, input) && !a.labels.empty()) return;
-  auto labels = batch.labels(input);
   const bool known = !a.labels.empty();
+  const uint64_t digest = StoredDigest(input, key_of_labels);
+  // Keyed without some labels (dedup.ignore_labels): the digest covers all the labels too, so an unchanged re-send
+  // is recognised without comparing them.
+  if (known && !key_of_labels && input.fingerprint_of_labels && a.content_digest == digest) return;
+  auto labels = batch.labels(input);
   // Same fingerprint of labels, same labels: a 64-bit collision is as unlikely here as in Alertmanager, which
   // relies on the same.
   const bool same = known && key_of_labels && a.fingerprint_of_labels;
@@ -125,8 +137,8 @@ void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput&
     content_changed_ = known;
   }
   // Most refreshes change nothing: the digest says so without touching the stored strings (a cache miss each).
-  if (same && a.content_digest == input.content_digest) return;
-  a.content_digest = input.content_digest;
+  if (same && a.content_digest == digest) return;
+  a.content_digest = digest;
   auto annotations = batch.annotations(input);
   if (!SameLabels(a.annotations, annotations)) {
     LabelSet fresh = symbols_.Build(annotations);

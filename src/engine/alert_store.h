@@ -52,6 +52,9 @@ class AlertStore {
   // A hint, with no effect on results: call it before applying batch.alerts()[i] (i in order, from 0) and the
   // store fetches the alerts a few places further on into the cache, so that their memory latencies overlap.
   void Prefetch(const AlertBatch& batch, size_t i) const;
+  // The content digest an alert keeps (Alert::content_digest): AlertInput's, with the hash of all the labels mixed in
+  // when the key is not that hash but the input carries it (dedup.ignore_labels).
+  static uint64_t StoredDigest(const AlertInput& in, bool key_of_labels);
   // Whether the last Apply changed a known alert's labels, annotations or generator URL.
   bool content_changed() const { return content_changed_; }
   // Resolves firing alerts whose end is at or before now and drops resolved ones past retention, except those

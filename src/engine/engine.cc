@@ -143,9 +143,11 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
     if (rekey && in.fingerprint_of_labels) {
       key = FingerprintWithout(batch.labels(in), rules_.dedup_ignore_labels);
       override = &key;
-      // The stored labels may change under the same key: the inhibitor must forget the old ones first.
-      const Alert* old = alerts_.Find(key);
-      if (old && old->status == AlertStatus::kFiring && !old->labels.Equals(batch.labels(in))) {
+      // The stored labels may change under the same key: the inhibitor must forget the old ones first. An unchanged
+      // re-send says so by its digest, without a comparison of the labels.
+      const Alert* old = rules_.inhibit.empty() ? nullptr : alerts_.Find(key);
+      if (old && old->status == AlertStatus::kFiring && old->content_digest != AlertStore::StoredDigest(in, false) &&
+          !old->labels.Equals(batch.labels(in))) {
         InhibitResolved(key, old->labels);
         relabel_firing = true;
       }
