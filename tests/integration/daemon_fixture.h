@@ -74,18 +74,7 @@ inline std::vector<std::string> TimelineKinds(simdjson::dom::element incident) {
 class DaemonTest : public ::testing::Test {
  protected:
   // Extra YAML appended to a minimal config; call before Start.
-  void StartWith(const std::string& extra_yaml = "") {
-    dir_ = std::filesystem::temp_directory_path() / ("incidentd-it-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / "c.yaml") << "listen: 127.0.0.1:0\ndata_dir: data\n" << extra_yaml;
-    Result<config::Config> c = config::LoadConfig((dir_ / "c.yaml").string());
-    ASSERT_TRUE(c.ok()) << c.status().message();
-    daemon_ = std::make_unique<server::Daemon>(std::move(*c), &clock_);
-    Status s = daemon_->Start();
-    ASSERT_TRUE(s.ok()) << s.message();
-  }
+  void StartWith(const std::string& extra_yaml = "") { StartWithFiles({}, extra_yaml); }
   // StartWith, after writing `files` (name -> content) into the test's directory, where the config names them
   // relative to itself (rule_files: [rules.yaml], api: {tokens_file: tokens}).
   void StartWithFiles(const std::map<std::string, std::string>& files, const std::string& extra_yaml = "") {

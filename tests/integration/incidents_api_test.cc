@@ -90,6 +90,15 @@ class IncidentsApiTest : public DaemonTest {
   }
 
   // Waits until the incident's timeline has a notified entry `detail` (after a PokeEngine).
+  // Posts one critical alert, lets group_wait pass, and returns its incident's id once it has paged ("" if not).
+  std::string OpenAndPage(TestClient& c) {
+    PostAlerts(c, {Alert("Down", "db", "critical")});
+    std::vector<std::string> ids = Ids(c);
+    if (ids.size() != 1) return "";
+    clock_.Advance(seconds(30));
+    return WaitForNotified(c, ids[0], "triggered -> hook") ? ids[0] : "";
+  }
+
   bool WaitForNotified(TestClient& c, const std::string& id, const std::string& detail) {
     return WaitFor([&] { return Notified(c, id, detail); });
   }
@@ -222,13 +231,8 @@ TEST_F(IncidentsApiTest, ListsNewestFirstFilteredByStateAndLimited) {
 TEST_F(IncidentsApiTest, AcknowledgeAndResolveOnce) {
   StartWithRules();
   TestClient c = Client();
-  PostAlerts(c, {Alert("Down", "db", "critical")});
-  std::vector<std::string> ids = Ids(c);
-  ASSERT_EQ(ids.size(), 1u);
-  const std::string id = ids[0];
-  clock_.Advance(seconds(30));
-  daemon_->PokeEngine();
-  ASSERT_TRUE(WaitForNotified(c, id, "triggered -> hook"));
+  const std::string id = OpenAndPage(c);
+  ASSERT_FALSE(id.empty());
 
   clock_.Advance(minutes(1));
   HttpResult r = c.Post("/api/v1/incidents/" + id + "/ack?by=alice", "");
@@ -356,13 +360,8 @@ TEST_F(IncidentsApiTest, TokensGuardTheCommandsButNotTheReads) {
 TEST_F(IncidentsApiTest, ReopensWithinTheWindowAndOpensANewIncidentAfterIt) {
   StartWithRules();
   TestClient c = Client();
-  PostAlerts(c, {Alert("Down", "db", "critical")});
-  std::vector<std::string> ids = Ids(c);
-  ASSERT_EQ(ids.size(), 1u);
-  const std::string id = ids[0];
-  clock_.Advance(seconds(30));
-  daemon_->PokeEngine();
-  ASSERT_TRUE(WaitForNotified(c, id, "triggered -> hook"));
+  const std::string id = OpenAndPage(c);
+  ASSERT_FALSE(id.empty());
   clock_.Advance(minutes(1));
   PostAlerts(c, {Resolved("Down", "db", "critical")});
   EXPECT_EQ(Ids(c, "?state=resolved"), std::vector<std::string>{id});
@@ -389,7 +388,7 @@ TEST_F(IncidentsApiTest, ReopensWithinTheWindowAndOpensANewIncidentAfterIt) {
   PostAlerts(c, {Resolved("Down", "db", "critical")});
   clock_.Advance(minutes(10) + seconds(1));
   PostAlerts(c, {Alert("Down", "db", "critical")});
-  ids = Ids(c);
+  std::vector<std::string> ids = Ids(c);
   ASSERT_EQ(ids.size(), 2u);
   EXPECT_NE(ids[0], id);
   EXPECT_EQ(ids[1], id);
