@@ -30,6 +30,7 @@ enum class NotifyEvent : uint8_t {
   kAcknowledged,  // someone acknowledged it
   kResolved,      // all its alerts resolved, or someone resolved it
   kReopened,      // it fired again within its reopen window
+  kEscalated,     // nobody acknowledged within the step's ack_timeout: the policy's next step is paged
 };
 std::string_view NotifyEventName(NotifyEvent e);  // "triggered", "updated", ...
 
@@ -46,6 +47,8 @@ enum class TimelineKind : uint8_t {
   kNotified,    // detail: "<event> -> <receiver>"
   kSuppressed,  // its flush found every firing alert silenced or inhibited: nobody paged
   kNoPolicy,    // it would have paged but its rule names no policy
+  kEscalated,   // the policy's next step was paged (detail "step 2 of 3", "step 1 of 2, repeat 1 of 1")
+  kEscalationDone,  // the last step's ack_timeout passed with no acknowledgement: nobody more to page
 };
 std::string_view TimelineKindName(TimelineKind k);  // "opened", "alert_joined", ...
 
@@ -104,6 +107,11 @@ struct Incident {
   uint64_t flushed_digest = 0;
   uint32_t flushed_active = 0;
   std::vector<std::string> paged_receivers;  // receivers paged since it (re)opened, told of ack and resolve
+  // Escalation: the step reached (0: the policy's first; counting on through the repeats) and when the next one is
+  // due unless someone acknowledges; Time::max() when no step is pending.
+  uint32_t step = 0;
+  Time escalate_at = Time::max();
+  uint32_t notify_seq = 0;  // decisions so far (Notification::seq)
 
   static constexpr size_t kTimelineLimit = 1000;
 };

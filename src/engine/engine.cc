@@ -238,10 +238,12 @@ void Engine::Advance(Time now) {
   alerts_.Advance(now, &resolved_scratch_, [this](const Alert& a) { return Keep(a); });
   for (Fingerprint fp : resolved_scratch_) OnResolved(fp, now);
   counters_.alerts_resolved += resolved_scratch_.size();
+  const size_t decided = notifications_.size();
   incidents_.Settle(now, rules_, &notifications_);
   incidents_.Advance(
       now, rules_, [this](Fingerprint fp) { return Muted(fp); }, MuteVersion(now), &notifications_,
       [this, now](uint32_t slot, Fingerprint fp) { Forget(slot, fp, now); });
+  Snapshot(decided);
   const size_t silences = silences_.size();
   silences_.Collect(now);
   if (silences_.size() != silences) ++mute_changes_;
@@ -261,12 +263,76 @@ std::optional<Time> Engine::NextDeadline() {
 
 Status Engine::Acknowledge(std::string_view incident_id, std::string_view by, Time now) {
   now_ = std::max(now_, now);
-  return incidents_.Acknowledge(incident_id, by, now, rules_, &notifications_);
+  const size_t decided = notifications_.size();
+  Status s = incidents_.Acknowledge(incident_id, by, now, rules_, &notifications_);
+  Snapshot(decided);
+  return s;
 }
 
 Status Engine::Resolve(std::string_view incident_id, std::string_view by, Time now) {
   now_ = std::max(now_, now);
-  return incidents_.Resolve(incident_id, by, now, rules_, &notifications_);
+  const size_t decided = notifications_.size();
+  Status s = incidents_.Resolve(incident_id, by, now, rules_, &notifications_);
+  Snapshot(decided);
+  return s;
+}
+
+// Each decision's notifications share one snapshot of their incident, taken when it was decided. A notification
+// whose incident was forgotten in the same Advance (impossible today: resolved incidents are kept for the
+// retention) would keep a snapshot without alerts.
+void Engine::Snapshot(size_t from) {
+  std::shared_ptr<const IncidentSnapshot> last;
+  for (size_t i = from; i < notifications_.size(); ++i) {
+    Notification& n = notifications_[i];
+    if (last && last->id == n.incident_id && i > from && notifications_[i - 1].seq == n.seq) {
+      n.incident = last;
+      continue;
+    }
+    last = MakeSnapshot(n.incident_id);
+    n.incident = last;
+  }
+}
+
+std::shared_ptr<const IncidentSnapshot> Engine::MakeSnapshot(std::string_view incident_id) const {
+  auto snap = std::make_shared<IncidentSnapshot>();
+  snap->id = std::string(incident_id);
+  const Incident* inc = incidents_.Find(incident_id);
+  if (inc == nullptr) return snap;
+  snap->rule = inc->rule;
+  snap->title = inc->title;
+  snap->policy = inc->policy;
+  snap->state = inc->state;
+  snap->priority = inc->priority;
+  snap->group_labels = inc->group_labels;
+  snap->created_at = inc->created_at;
+  snap->acknowledged_at = inc->acknowledged_at;
+  snap->resolved_at = inc->resolved_at;
+  snap->acknowledged_by = inc->acknowledged_by;
+  snap->resolved_by = inc->resolved_by;
+  snap->alerts_firing = inc->firing;
+  snap->alerts_total = static_cast<uint32_t>(inc->members.size());
+  // Firing alerts first, then resolved ones, each by fingerprint: the first kMaxAlerts of that order.
+  std::vector<std::pair<bool, Fingerprint>> order;
+  order.reserve(inc->members.size());
+  for (const auto& [fp, m] : inc->members) order.emplace_back(m.status != AlertStatus::kFiring, fp);
+  const size_t keep = std::min(order.size(), IncidentSnapshot::kMaxAlerts);
+  std::partial_sort(order.begin(), order.begin() + keep, order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second.value() < b.second.value();
+  });
+  snap->alerts.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) {
+    const Alert* a = alerts_.Find(order[i].second);
+    if (a == nullptr) continue;
+    AlertSnapshot& s = snap->alerts.emplace_back();
+    s.fingerprint = a->fingerprint;
+    s.status = a->status;
+    s.starts_at = a->starts_at;
+    s.ends_at = a->status == AlertStatus::kResolved || a->ends_kind != EndsAtKind::kNever ? a->ends_at : kZeroTime;
+    for (const InternedLabel& l : a->labels.labels()) s.labels.emplace_back(l.name.view(), l.value.view());
+    for (const InternedLabel& l : a->annotations.labels()) s.annotations.emplace_back(l.name.view(), l.value.view());
+    s.generator_url = std::string(a->generator_url.view());
+  }
+  return snap;
 }
 
 Result<std::string> Engine::UpsertSilence(Silence silence, const std::string& new_id, Time now) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,6 +112,8 @@ class Engine {
   bool Keep(const Alert& a) const;
   void Forget(uint32_t slot, Fingerprint fp, Time now);
   void IndexRules();
+  void Snapshot(size_t from);
+  std::shared_ptr<const IncidentSnapshot> MakeSnapshot(std::string_view incident_id) const;
 
   RuleSet rules_;
   AlertStore alerts_;

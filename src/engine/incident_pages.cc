@@ -1,6 +1,6 @@
 // Incidents: who is paged, and when — the group flush (Alertmanager's group_wait, group_interval and
-// repeat_interval), the first step of the policy, and the receivers told of state changes. incidents.h documents
-// the class; incidents.cc holds the lifecycle.
+// repeat_interval), the escalation through the policy's steps, and the receivers told of state changes. incidents.h
+// documents the class; incidents.cc holds the lifecycle.
 #include <algorithm>
 #include <string>
 
@@ -19,48 +19,106 @@ uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
 
 void Incidents::Send(Incident& inc, const std::string& receiver, bool inform, NotifyEvent event, Time now,
                      std::vector<Notification>* out) {
-  out->push_back(Notification{now, inc.id, receiver, event, inform, inc.state, inc.priority, inc.title});
+  Notification n;
+  n.at = now;
+  n.incident_id = inc.id;
+  n.receiver = receiver;
+  n.event = event;
+  n.inform = inform;
+  n.state = inc.state;
+  n.priority = inc.priority;
+  n.title = inc.title;
+  n.seq = inc.notify_seq;
+  n.step = inc.step;
+  out->push_back(std::move(n));
   ++inc.notifications;
   AddTimeline(inc, now, TimelineKind::kNotified, {},
               std::string(NotifyEventName(event)) + (inform ? " (inform) -> " : " -> ") + receiver);
 }
 
-// Pages the first step of the policy (and informs stakeholders of a new incident).
-void Incidents::Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out) {
-  const Policy* policy = rules.FindPolicy(inc.policy);
-  if (policy == nullptr || policy->steps.empty()) {
-    if (event == NotifyEvent::kTriggered || event == NotifyEvent::kReopened) {
-      AddTimeline(inc, now, TimelineKind::kNoPolicy);
-    }
-    return;
-  }
-  for (const std::string& r : policy->steps.front().notify) {
+// One decision: `notify` are paged (and remembered as paged), then the stakeholders in `inform` that were not among
+// them are told. Every notification of the decision has the same seq.
+void Incidents::Decide(Incident& inc, NotifyEvent event, const std::vector<std::string>& notify,
+                       const std::vector<std::string>* inform, Time now, std::vector<Notification>* out) {
+  ++inc.notify_seq;
+  for (const std::string& r : notify) {
     Send(inc, r, false, event, now, out);
     if (std::find(inc.paged_receivers.begin(), inc.paged_receivers.end(), r) == inc.paged_receivers.end()) {
       inc.paged_receivers.push_back(r);
     }
   }
-  if (event == NotifyEvent::kTriggered || event == NotifyEvent::kReopened) {
-    for (const std::string& r : policy->inform) Send(inc, r, true, event, now, out);
+  if (inform == nullptr) return;
+  for (const std::string& r : *inform) {
+    if (std::find(notify.begin(), notify.end(), r) == notify.end()) Send(inc, r, true, event, now, out);
   }
 }
 
-// Tells the receivers paged so far, and the stakeholders, of a state change.
+// Triggered or reopened: pages the policy's first step, informs the stakeholders and starts the escalation.
+// Updated or repeated: tells every receiver paged so far.
+void Incidents::Page(Incident& inc, uint32_t slot, NotifyEvent event, Time now, const RuleSet& rules,
+                     std::vector<Notification>* out) {
+  const bool first = event == NotifyEvent::kTriggered || event == NotifyEvent::kReopened;
+  const Policy* policy = rules.FindPolicy(inc.policy);
+  if (policy == nullptr || policy->steps.empty()) {
+    if (first) AddTimeline(inc, now, TimelineKind::kNoPolicy);
+    return;
+  }
+  if (!first) {
+    if (!inc.paged_receivers.empty())
+      Decide(inc, event, std::vector<std::string>(inc.paged_receivers), nullptr, now, out);
+    return;
+  }
+  inc.step = 0;
+  Decide(inc, event, policy->steps.front().notify, &policy->inform, now, out);
+  ScheduleEscalation(slot, now + policy->steps.front().ack_timeout);
+}
+
+// The current step's ack_timeout passed with the incident still triggered: page the next step, or note that the
+// policy has nobody left to page.
+void Incidents::Escalate(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
+                         std::vector<Notification>* out) {
+  Incident& inc = *slots_[slot];
+  inc.escalate_at = Time::max();
+  if (inc.state != IncidentState::kTriggered) return;
+  const Policy* policy = rules.FindPolicy(inc.policy);
+  if (policy == nullptr || policy->steps.empty()) return;
+  const uint32_t steps = static_cast<uint32_t>(policy->steps.size());
+  const uint32_t total = steps * static_cast<uint32_t>(policy->repeat + 1);
+  if (inc.step + 1 >= total) {
+    AddTimeline(inc, now, TimelineKind::kEscalationDone);
+    Trim(inc);
+    return;
+  }
+  if (ActiveAlerts(inc, muted, mute_version) == 0) {
+    // Every firing alert is silenced or inhibited: the escalation holds at its step and looks again later.
+    if (!inc.suppressed_noted) AddTimeline(inc, now, TimelineKind::kSuppressed);
+    inc.suppressed_noted = true;
+    ScheduleEscalation(slot, now + policy->steps[inc.step % steps].ack_timeout);
+    Trim(inc);
+    return;
+  }
+  inc.suppressed_noted = false;
+  ++inc.step;
+  const EscalationStep& step = policy->steps[inc.step % steps];
+  std::string detail = "step " + std::to_string(inc.step % steps + 1) + " of " + std::to_string(steps);
+  if (policy->repeat > 0) {
+    detail += ", repeat " + std::to_string(inc.step / steps) + " of " + std::to_string(policy->repeat);
+  }
+  AddTimeline(inc, now, TimelineKind::kEscalated, {}, std::move(detail));
+  Decide(inc, NotifyEvent::kEscalated, step.notify, &policy->inform, now, out);
+  ScheduleEscalation(slot, now + step.ack_timeout);
+  Trim(inc);
+}
+
+// Tells the receivers paged so far, and the stakeholders, of a state change; the escalation stops.
 void Incidents::Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out) {
+  inc.escalate_at = Time::max();
   if (!inc.paged) return;  // nobody heard of it: nothing to take back
   const Policy* policy = rules.FindPolicy(inc.policy);
-  for (const std::string& r : inc.paged_receivers) Send(inc, r, false, event, now, out);
-  if (policy != nullptr) {
-    for (const std::string& r : policy->inform) Send(inc, r, true, event, now, out);
-  }
+  Decide(inc, event, std::vector<std::string>(inc.paged_receivers), policy ? &policy->inform : nullptr, now, out);
 }
 
-void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
-                      std::vector<Notification>* out) {
-  Incident& inc = *slots_[slot];
-  inc.flush_at = Time::max();
-  // Acknowledged or resolved: nobody is paged for it any more (a reopen schedules a flush again).
-  if (inc.state != IncidentState::kTriggered) return;
+uint32_t Incidents::ActiveAlerts(Incident& inc, const MuteFn& muted, uint64_t mute_version) {
   if (inc.flushed_members_version != inc.members_version || inc.flushed_mute_version != mute_version) {
     uint64_t digest = 0;
     uint32_t active = 0;
@@ -74,13 +132,23 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
     inc.flushed_members_version = inc.members_version;
     inc.flushed_mute_version = mute_version;
   }
+  return inc.flushed_active;
+}
+
+void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
+                      std::vector<Notification>* out) {
+  Incident& inc = *slots_[slot];
+  inc.flush_at = Time::max();
+  // Acknowledged or resolved: nobody is paged for it any more (a reopen schedules a flush again).
+  if (inc.state != IncidentState::kTriggered) return;
+  const uint32_t active = ActiveAlerts(inc, muted, mute_version);
   const uint64_t digest = inc.flushed_digest;
   const CorrelationRule* rule = RuleOf(inc, rules);
-  if (inc.flushed_active == 0) {
+  if (active == 0) {
     if (!inc.suppressed_noted) AddTimeline(inc, now, TimelineKind::kSuppressed);
     inc.suppressed_noted = true;
   } else if (!inc.paged) {
-    Page(inc, inc.reopened > 0 ? NotifyEvent::kReopened : NotifyEvent::kTriggered, now, rules, out);
+    Page(inc, slot, inc.reopened > 0 ? NotifyEvent::kReopened : NotifyEvent::kTriggered, now, rules, out);
     inc.paged = true;
     inc.suppressed_noted = false;
     inc.notified_digest = digest;
@@ -88,11 +156,11 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
   } else {
     const Duration repeat = rule ? rule->repeat_interval : std::chrono::hours(4);
     if (digest != inc.notified_digest) {
-      Page(inc, NotifyEvent::kUpdated, now, rules, out);
+      Page(inc, slot, NotifyEvent::kUpdated, now, rules, out);
       inc.notified_digest = digest;
       inc.last_notified_at = now;
     } else if (now - inc.last_notified_at >= repeat) {
-      Page(inc, NotifyEvent::kRepeated, now, rules, out);
+      Page(inc, slot, NotifyEvent::kRepeated, now, rules, out);
       inc.last_notified_at = now;
     }
   }

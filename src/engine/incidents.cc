@@ -92,6 +92,27 @@ void Incidents::ScheduleFlush(uint32_t slot, Time at) {
   timers_.push(Timer{at, inc.id_hi, inc.id_lo, slot, TimerKind::kFlush});
 }
 
+void Incidents::ScheduleEscalation(uint32_t slot, Time at) {
+  Incident& inc = *slots_[slot];
+  inc.escalate_at = at;
+  timers_.push(Timer{at, inc.id_hi, inc.id_lo, slot, TimerKind::kEscalate});
+}
+
+// A timer is live while its incident exists and still wants it at that time (re-arming leaves the old one behind).
+bool Incidents::Live(const Timer& t) const {
+  const auto& p = slots_[t.slot];
+  if (!p || p->id_hi != t.id_hi || p->id_lo != t.id_lo) return false;  // forgotten, slot reused
+  switch (t.kind) {
+    case TimerKind::kFlush:
+      return p->flush_at == t.at;
+    case TimerKind::kEscalate:
+      return p->escalate_at == t.at;
+    case TimerKind::kDrop:
+      return p->drop_at == t.at;
+  }
+  return false;
+}
+
 uint32_t Incidents::Open(const CorrelationRule& rule, uint64_t key, Group& group, const Alert& a, Time now) {
   uint32_t slot;
   if (!free_.empty()) {
@@ -150,6 +171,8 @@ void Incidents::Reopen(Incident& inc, const CorrelationRule& rule, Time now) {
   inc.suppressed_noted = false;
   inc.notified_digest = 0;
   inc.paged_receivers.clear();
+  inc.step = 0;
+  inc.escalate_at = Time::max();
   ++inc.reopened;
   AddTimeline(inc, now, TimelineKind::kReopened);
   uint32_t slot = by_id_.find(inc.id)->second;
@@ -313,14 +336,17 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uin
   while (!timers_.empty() && timers_.top().at <= now) {
     Timer t = timers_.top();
     timers_.pop();
+    if (!Live(t)) continue;
     const auto& p = slots_[t.slot];
-    if (!p || p->id_hi != t.id_hi || p->id_lo != t.id_lo) continue;  // forgotten, slot reused
     if (t.kind == TimerKind::kFlush) {
-      if (p->flush_at != t.at) continue;  // re-armed
       Flush(t.slot, t.at, rules, muted, mute_version, out);
       continue;
     }
-    if (p->drop_at != t.at || p->state != IncidentState::kResolved) continue;
+    if (t.kind == TimerKind::kEscalate) {
+      Escalate(t.slot, t.at, rules, muted, mute_version, out);
+      continue;
+    }
+    if (p->state != IncidentState::kResolved) continue;
     if (p->firing > 0) {
       // Resolved by hand while alerts still fire: forgetting it would leave them in no incident. It waits.
       p->drop_at = t.at + options_.retention;
@@ -341,12 +367,7 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uin
 
 std::optional<Time> Incidents::NextDeadline() {
   while (!timers_.empty()) {
-    const Timer& t = timers_.top();
-    const auto& p = slots_[t.slot];
-    if (p && p->id_hi == t.id_hi && p->id_lo == t.id_lo &&
-        (t.kind == TimerKind::kFlush ? p->flush_at == t.at : p->drop_at == t.at)) {
-      return t.at;
-    }
+    if (Live(timers_.top())) return timers_.top().at;
     timers_.pop();
   }
   return std::nullopt;

@@ -7,8 +7,12 @@
 // group timers (Alertmanager's group_wait / group_interval / repeat_interval) and forgets resolved incidents after
 // the retention.
 //
-// Who is paged: the first step of the incident's policy; the policy's `inform` receivers hear of state changes.
-// A flush that finds every firing alert muted (silenced or inhibited) pages no one.
+// Who is paged: the incident's first flush pages the first step of its policy; while nobody acknowledges, each
+// step's ack_timeout moves the escalation to the next step (and through the steps again `repeat` times). Updates and
+// reminders go to every receiver paged so far; acknowledgement and resolution stop the escalation and are told to
+// every receiver paged. The policy's `inform` receivers hear of the first page, each escalation and each state
+// change, and are never paged. A flush or escalation that finds every firing alert muted (silenced or inhibited)
+// pages no one. Each decision takes the incident's next `seq`, the notification's identity for the outbox.
 //
 // Thread rule: single-threaded (the engine's). Pure: times come from the caller.
 #pragma once
@@ -92,7 +96,7 @@ class Incidents {
     uint32_t slot = kNoIncident;  // the group's latest incident
     uint32_t opened = 0;          // incidents opened for it so far, part of their ids
   };
-  enum class TimerKind : uint8_t { kFlush, kDrop };
+  enum class TimerKind : uint8_t { kFlush, kDrop, kEscalate };
   struct Timer {
     Time at;
     uint64_t id_hi, id_lo;
@@ -122,7 +126,16 @@ class Incidents {
   const CorrelationRule* RuleOf(Incident& inc, const RuleSet& rules) const;
   uint32_t InternDetail(std::string s);
   void Trim(Incident& inc);
-  void Page(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);
+  void Page(Incident& inc, uint32_t slot, NotifyEvent event, Time now, const RuleSet& rules,
+            std::vector<Notification>* out);
+  void Decide(Incident& inc, NotifyEvent event, const std::vector<std::string>& notify,
+              const std::vector<std::string>* inform, Time now, std::vector<Notification>* out);
+  void Escalate(uint32_t slot, Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
+                std::vector<Notification>* out);
+  void ScheduleEscalation(uint32_t slot, Time at);
+  // Firing alerts that are not muted, from the cache while neither members nor mutes changed.
+  uint32_t ActiveAlerts(Incident& inc, const MuteFn& muted, uint64_t mute_version);
+  bool Live(const Timer& t) const;
   void Send(Incident& inc, const std::string& receiver, bool inform, NotifyEvent event, Time now,
             std::vector<Notification>* out);
   void Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);

@@ -9,85 +9,10 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/engine_test_util.h"
 
 namespace incidentd::engine {
 namespace {
-
-using std::chrono::hours;
-using std::chrono::minutes;
-using std::chrono::seconds;
-using Labels = std::map<std::string, std::string>;
-
-const Time kT0 = FromUnixNanos(1'780'000'000'000'000'000LL);
-
-struct In {
-  Labels labels;
-  AlertAction action = AlertAction::kFire;
-  EndsAtKind ends = EndsAtKind::kTimeout;
-  Time ends_at = kZeroTime;
-};
-
-AlertBatch Batch(const std::vector<In>& alerts, AlertFormat format = AlertFormat::kPrometheus) {
-  AlertBatch b(format);
-  for (const In& in : alerts) {
-    AlertInput& a = b.Begin();
-    a.action = in.action;
-    a.ends_kind = in.ends;
-    a.ends_at = in.ends_at;
-    for (const auto& [n, v] : in.labels) b.AddLabel(n, v);  // std::map: sorted
-    b.AddAnnotation("summary", "s");
-    b.Finish(true);
-  }
-  b.Seal();
-  return b;
-}
-
-In Resolved(Labels l, Time at) { return In{std::move(l), AlertAction::kFire, EndsAtKind::kGiven, at}; }
-
-Matcher M(std::string_view text) {
-  Result<Matcher> m = Matcher::Parse(text);
-  EXPECT_TRUE(m.ok()) << text;
-  return *m;
-}
-
-CorrelationRule Rule(std::string name, std::vector<std::string> group_by, std::vector<std::string_view> match = {}) {
-  CorrelationRule r;
-  r.name = std::move(name);
-  r.group_by = std::move(group_by);
-  std::sort(r.group_by.begin(), r.group_by.end());
-  for (std::string_view m : match) r.match.push_back(M(m));
-  r.policy = "oncall";
-  return r;
-}
-
-RuleSet Rules(std::vector<CorrelationRule> correlations) {
-  RuleSet rs;
-  rs.correlations = std::move(correlations);
-  rs.policies.push_back(Policy{"oncall", {EscalationStep{{"pd"}, minutes(5)}}, 0, {"slack"}});
-  rs.receivers = {{"pd", "pagerduty"}, {"slack", "slack"}};
-  return rs;
-}
-
-std::vector<std::string> Events(Engine& e) {
-  std::vector<std::string> out;
-  for (const Notification& n : e.TakeNotifications()) {
-    out.push_back(std::string(NotifyEventName(n.event)) + (n.inform ? " (inform) " : " ") + n.receiver);
-  }
-  return out;
-}
-
-std::vector<const Incident*> All(const Engine& e) {
-  std::vector<const Incident*> out;
-  e.incidents().ForEach([&](const Incident& i) { out.push_back(&i); });
-  std::sort(out.begin(), out.end(), [](const Incident* a, const Incident* b) { return a->id < b->id; });
-  return out;
-}
-
-std::vector<std::string> Kinds(const Incident& inc) {
-  std::vector<std::string> out;
-  for (const TimelineEntry& t : inc.timeline) out.emplace_back(TimelineKindName(t.kind));
-  return out;
-}
 
 // The whole observable state of the incidents, for comparisons.
 std::string Dump(const Engine& e) {
