@@ -32,6 +32,7 @@ enum class NotifyEvent : uint8_t {
   kReopened,      // it fired again within its reopen window
   kEscalated,     // nobody acknowledged within the step's ack_timeout: the policy's next step is paged
 };
+inline constexpr int kNotifyEvents = 7;
 std::string_view NotifyEventName(NotifyEvent e);  // "triggered", "updated", ...
 
 enum class TimelineKind : uint8_t {

@@ -108,8 +108,8 @@ namespace incidentd::server {
 
 EngineLoop::NotifyFn MakeNotifyHook(observability::Registry& metrics) {
   const char* help = "Notifications the engine decided, by event (delivered by the receivers).";
-  std::array<observability::Counter*, 6> by_event{};
-  for (int i = 0; i < 6; ++i) {
+  std::array<observability::Counter*, kNotifyEvents> by_event{};
+  for (int i = 0; i < kNotifyEvents; ++i) {
     auto e = static_cast<NotifyEvent>(i);
     by_event[i] =
         &metrics.GetCounter("incidentd_notifications_total", help, {{"event", std::string(NotifyEventName(e))}});
