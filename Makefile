@@ -8,7 +8,7 @@ BUILD_TYPE ?= RelWithDebInfo
 # Every Debian package the build, the tests and the benchmarks use.
 DEBIAN_PACKAGES := g++ make cmake ninja-build pkg-config ccache curl python3 \
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
-  libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libre2-dev libssl-dev ca-certificates openssl libgtest-dev libgmock-dev libbenchmark-dev
 
 .PHONY: deps build run test bench format clean
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "config/secrets.h"
 #include "config/yaml_reader.h"
 #include "decode/validate.h"
 
@@ -55,6 +56,41 @@ bool ReadEngine(YamlReader& r, const YAML::Node& n, EngineOptions* e) {
                         }
                         return r.ReadDuration(v, "engine.resolved_retention", &e->resolved_retention);
                       });
+}
+
+bool ReadNotify(YamlReader& r, const YAML::Node& n, NotifyOptions* o) {
+  auto read_count = [&](const YAML::Node& v, const char* key, int64_t max, uint64_t* out) {
+    int64_t x;
+    if (!r.ReadInt(v, key, 1, max, &x)) return false;
+    *out = static_cast<uint64_t>(x);
+    return true;
+  };
+  auto read_positive = [&](const YAML::Node& v, const std::string& key, Duration* out) {
+    if (!r.ReadDuration(v, key, out)) return false;
+    return out->count() > 0 || r.Fail(v, key + ": must be greater than 0s");
+  };
+  bool ok = r.ForEachKey(
+      n, "notify", {"max_in_flight", "retry", "log_retention", "max_connections_per_host", "tls_ca_file"},
+      [&](const std::string& k, const YAML::Node& v) {
+        if (k == "max_in_flight") return read_count(v, "notify.max_in_flight", 100000, &o->max_in_flight);
+        if (k == "max_connections_per_host") {
+          return read_count(v, "notify.max_connections_per_host", 1024, &o->max_connections_per_host);
+        }
+        if (k == "log_retention") return read_positive(v, "notify.log_retention", &o->log_retention);
+        if (k == "tls_ca_file") return r.ReadString(v, "notify.tls_ca_file", &o->tls_ca_file);
+        return r.ForEachKey(v, "notify.retry", {"initial_backoff", "max_backoff", "max_attempts", "max_age"},
+                            [&](const std::string& rk, const YAML::Node& rv) {
+                              const std::string key = "notify.retry." + rk;
+                              if (rk == "initial_backoff") return read_positive(rv, key, &o->initial_backoff);
+                              if (rk == "max_backoff") return read_positive(rv, key, &o->max_backoff);
+                              if (rk == "max_age") return read_positive(rv, key, &o->max_age);
+                              return read_count(rv, "notify.retry.max_attempts", 1000000, &o->max_attempts);
+                            });
+      });
+  if (ok && o->max_backoff < o->initial_backoff) {
+    return r.Fail(n, "notify.retry.max_backoff: must not be less than notify.retry.initial_backoff");
+  }
+  return ok;
 }
 
 bool ReadLimits(YamlReader& r, const YAML::Node& n, decode::Limits* l) {
@@ -198,7 +234,7 @@ Result<Config> LoadConfig(const std::string& path) {
   try {
     ok = r.ForEachKey(root, "the config",
                       {"listen", "data_dir", "rule_files", "log_level", "resolve_timeout", "http", "engine", "limits",
-                       "generic_webhooks", "api"},
+                       "generic_webhooks", "api", "external_url", "notify"},
                       [&](const std::string& k, const YAML::Node& v) {
                         if (k == "listen") {
                           if (!r.ReadString(v, k, &c.listen)) return false;
@@ -221,6 +257,14 @@ Result<Config> LoadConfig(const std::string& path) {
                         if (k == "http") return ReadHttp(r, v, &c.http);
                         if (k == "engine") return ReadEngine(r, v, &c.engine);
                         if (k == "limits") return ReadLimits(r, v, &c.limits);
+                        if (k == "notify") return ReadNotify(r, v, &c.notify);
+                        if (k == "external_url") {
+                          if (!r.ReadString(v, k, &c.external_url)) return false;
+                          bool http = c.external_url.starts_with("http://") || c.external_url.starts_with("https://");
+                          if (!http) return r.Fail(v, "external_url: must start with http:// or https://");
+                          while (c.external_url.ends_with("/")) c.external_url.pop_back();
+                          return true;
+                        }
                         if (k == "api") {
                           return r.ForEachKey(v, "api", {"tokens_file"}, [&](const std::string&, const YAML::Node& t) {
                             return r.ReadString(t, "api.tokens_file", &c.api_tokens_file);
@@ -246,8 +290,13 @@ Result<Config> LoadConfig(const std::string& path) {
   if (c.http.max_body_bytes < 1024) return Status::Invalid(path + ": http.max_body_bytes: must be at least 1KiB");
   c.data_dir = Resolve(base, c.data_dir);
   c.api_tokens_file = Resolve(base, c.api_tokens_file);
+  c.notify.tls_ca_file = Resolve(base, c.notify.tls_ca_file);
   Status s = LoadRuleFiles(c, base);
   if (!s.ok()) return s;
+  for (ReceiverConfig& rc : c.receivers) {
+    s = ResolveReceiverSecrets(rc, "");
+    if (!s.ok()) return s;
+  }
   return c;
 }
 

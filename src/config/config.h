@@ -34,6 +34,18 @@ struct EngineOptions {
   Duration resolved_retention = std::chrono::minutes(15);  // resolved alerts are kept this long, then dropped
 };
 
+// Delivery of notifications to the receivers (src/notify).
+struct NotifyOptions {
+  uint64_t max_in_flight = 512;                        // requests at once, all receivers
+  Duration initial_backoff = std::chrono::seconds(1);  // retry.initial_backoff; REQUIRES: > 0
+  Duration max_backoff = std::chrono::minutes(1);      // retry.max_backoff; REQUIRES: >= initial_backoff
+  uint64_t max_attempts = 50;                          // retry.max_attempts; then a dead letter
+  Duration max_age = std::chrono::hours(1);            // retry.max_age: retries stop this long after the first
+  Duration log_retention = std::chrono::hours(24);     // finished notifications are listed and remembered this long
+  uint64_t max_connections_per_host = 16;              // keep-alive connections per receiver host
+  std::string tls_ca_file;                             // extra PEM trust anchors; joined to the file's directory
+};
+
 struct Config {
   std::string path;                       // the file it was loaded from
   std::string listen = "127.0.0.1:9093";  // host:port or [v6]:port
@@ -46,6 +58,8 @@ struct Config {
   EngineOptions engine;
   decode::Limits limits;
   std::vector<decode::GenericMapping> generic_webhooks;
+  std::string external_url;  // how users reach incidentd, for links in pages; empty: http://<listen>
+  NotifyOptions notify;
   std::string api_tokens_file;            // `api.tokens_file`, joined to the file's directory; empty: no API auth
   incidentd::engine::RuleSet rules;       // the rule files merged in rule_paths order; every reference resolves
   std::vector<ReceiverConfig> receivers;  // their receivers' settings, parallel to rules.receivers

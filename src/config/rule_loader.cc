@@ -71,10 +71,14 @@ struct ReceiverType {
 
 const std::array<ReceiverType, 4>& ReceiverTypes() {
   static const std::array<ReceiverType, 4> kTypes{{
-      {"pagerduty", {"url", "routing_key", "routing_key_file"}, {"routing_key", "routing_key_file"}},
-      {"opsgenie", {"url", "api_key", "api_key_file"}, {"api_key", "api_key_file"}},
-      {"webhook", {"url", "hmac_secret", "hmac_secret_file", "timeout"}, {"url"}},
-      {"slack", {"url", "url_file", "channel"}, {"url", "url_file"}},
+      {"pagerduty",
+       {"url", "routing_key", "routing_key_file", "source", "component", "rate_limit", "timeout"},
+       {"routing_key", "routing_key_file"}},
+      {"opsgenie",
+       {"url", "api_key", "api_key_file", "source", "entity", "tags", "timeout"},
+       {"api_key", "api_key_file"}},
+      {"webhook", {"url", "url_file", "hmac_secret", "hmac_secret_file", "timeout"}, {"url", "url_file"}},
+      {"slack", {"url", "url_file", "channel", "timeout"}, {"url", "url_file"}},
   }};
   return kTypes;
 }

@@ -348,7 +348,7 @@ TEST_F(RuleLoaderTest, ErrorsNameFileLineColumnAndField) {
       {"receivers:\n  - {name: r, type: webhook, url: u, colour: red}\n", "",
        "a.yaml:2:38: unknown key 'colour' in receivers[0]"},
       {"receivers:\n  - {name: r, type: webhook, url: u, channel: '#x'}\n", "",
-       "a.yaml:2:38: unknown key 'channel' in receivers[0] (type webhook takes url, hmac_secret, "
+       "a.yaml:2:38: unknown key 'channel' in receivers[0] (type webhook takes url, url_file, hmac_secret, "
        "hmac_secret_file, timeout)"},
       {"receivers:\n  - {name: r, type: webhook, url: u, timeout: soon}\n", "",
        "a.yaml:2:47: receivers[0].timeout: not a duration (use forms like 30s, 5m, 1h30m)"},
@@ -358,7 +358,7 @@ TEST_F(RuleLoaderTest, ErrorsNameFileLineColumnAndField) {
       {"receivers:\n  - {name: r, type: opsgenie, url: u}\n", "",
        "a.yaml:2:5: receivers[0]: type opsgenie needs api_key or api_key_file"},
       {"receivers:\n  - {name: r, type: webhook, hmac_secret: s}\n", "",
-       "a.yaml:2:5: receivers[0]: type webhook needs url"},
+       "a.yaml:2:5: receivers[0]: type webhook needs url or url_file"},
       {"receivers:\n  - {name: r, type: slack, channel: '#x'}\n", "",
        "a.yaml:2:5: receivers[0]: type slack needs url or url_file"},
       {"receivers:\n  - {name: r, type: slack, url: u, url_file: f}\n", "",
@@ -404,7 +404,7 @@ TEST_F(RuleLoaderTest, ErrorsNeverShowSecrets) {
       "{name: r, type: opsgenie, api_key: s3cr3t, hmac_secret: s3cr3t}",
       "{name: r, type: webhook, url: u, hmac_secret: s3cr3t, hmac_secret_file: f}",
       "{name: r, type: slack, url: 'https://hooks.example/s3cr3t', url_file: f}",
-      "{name: r, type: slack, url: 'https://hooks.example/s3cr3t', timeout: 1s}",
+      "{name: r, type: slack, url: 'https://hooks.example/s3cr3t', rate_limit: '1'}",
       "{name: r, type: s3cr3t-type, url: 'https://hooks.example/s3cr3t'}",
       "{name: r, type: slack, url: 'https://hooks.example/s3cr3t', url: 'https://hooks.example/s3cr3t'}",
   };
