@@ -1,0 +1,399 @@
+#include "notify/outbox.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+namespace incidentd::notify {
+
+std::string_view DeliveryStateName(DeliveryState s) {
+  static constexpr std::string_view kNames[] = {"pending", "sending", "delivered", "failed", "skipped"};
+  return kNames[static_cast<int>(s)];
+}
+
+std::optional<DeliveryState> ParseDeliveryState(std::string_view s) {
+  for (int i = 0; i <= static_cast<int>(DeliveryState::kSkipped); ++i) {
+    if (DeliveryStateName(static_cast<DeliveryState>(i)) == s) return static_cast<DeliveryState>(i);
+  }
+  return std::nullopt;
+}
+
+struct Outbox::ReceiverMetrics {
+  observability::Counter* sent;
+  observability::Counter* failed;
+  observability::Counter* retried;
+  observability::Histogram* latency;
+};
+
+struct Outbox::Entry {
+  Notification n;
+  DeliveryRecord record;
+  const pagers::Pager* pager = nullptr;
+  std::string lane;
+  Time first_attempt_at = kZeroTime;
+};
+
+struct Outbox::Lane {
+  std::deque<std::shared_ptr<Entry>> queue;
+  bool busy = false;    // its head is sending, backing off or waiting for a token
+  bool queued = false;  // in ready_
+};
+
+namespace {
+
+std::string LaneKey(const Notification& n) { return n.receiver + '\0' + n.incident_id; }
+
+DeliveryRecord RecordOf(const Notification& n) {
+  DeliveryRecord r;
+  r.key = n.Key();
+  r.incident_id = n.incident_id;
+  r.receiver = n.receiver;
+  r.event = n.event;
+  r.inform = n.inform;
+  r.seq = n.seq;
+  r.step = n.step;
+  r.decided_at = n.at;
+  return r;
+}
+
+}  // namespace
+
+Outbox::Outbox(boost::asio::io_context& io, const Clock& clock, HttpClient& client,
+               std::vector<std::unique_ptr<pagers::Pager>> pagers, OutboxOptions options,
+               observability::Registry* metrics)
+    : io_(io),
+      clock_(clock),
+      client_(client),
+      options_(options),
+      rng_(options.seed != 0 ? options.seed : std::random_device{}()),
+      timer_(io) {
+  static observability::Registry unused;
+  observability::Registry& m = metrics != nullptr ? *metrics : unused;
+  for (auto& p : pagers) {
+    const observability::MetricLabels labels{{"receiver", p->name()}, {"type", p->type()}};
+    metrics_[p->name()] = std::make_unique<ReceiverMetrics>(ReceiverMetrics{
+        &m.GetCounter("incidentd_notifications_sent_total", "Notifications their receiver accepted.", labels),
+        &m.GetCounter("incidentd_notifications_failed_total",
+                      "Notifications given up on (dead letters): not retryable or out of attempts.", labels),
+        &m.GetCounter("incidentd_notifications_retried_total", "Delivery attempts that will be retried.", labels),
+        &m.GetHistogram(
+            "incidentd_notification_delivery_seconds", "From the engine's decision to the receiver's acceptance.",
+            labels, {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800}),
+    });
+    std::string name = p->name();
+    pagers_[std::move(name)] = std::move(p);
+  }
+  depth_gauge_ = &m.GetGauge("incidentd_outbox_depth", "Notifications queued or being sent.");
+  dead_gauge_ = &m.GetGauge("incidentd_outbox_dead_letters", "Failed notifications still listed by the API.");
+  duplicates_ = &m.GetCounter("incidentd_notifications_duplicate_total",
+                              "Notifications dropped because their key was already queued or sent.");
+}
+
+Outbox::~Outbox() { Stop(); }
+
+void Outbox::SetJournal(OutboxJournal* journal) {
+  std::lock_guard lock(mu_);
+  journal_ = journal;
+}
+
+void Outbox::Enqueue(std::vector<Notification> list) {
+  Sends sends;
+  {
+    std::lock_guard lock(mu_);
+    Prune(clock_.Now());
+    for (Notification& n : list) Admit(std::move(n), &sends);
+    Pump(&sends);
+  }
+  Dispatch(std::move(sends));
+}
+
+void Outbox::Restore(std::vector<Notification> unfinished, std::vector<std::string> finished_keys) {
+  Sends sends;
+  {
+    std::lock_guard lock(mu_);
+    for (std::string& k : finished_keys) log_.emplace(std::move(k), DeliveryState::kDelivered);
+    OutboxJournal* journal = std::exchange(journal_, nullptr);  // already journaled
+    for (Notification& n : unfinished) Admit(std::move(n), &sends);
+    journal_ = journal;
+    Pump(&sends);
+  }
+  Dispatch(std::move(sends));
+}
+
+void Outbox::Admit(Notification n, Sends* sends) {
+  std::string key = n.Key();
+  if (!log_.emplace(key, DeliveryState::kPending).second) {
+    duplicates_->Inc();
+    return;
+  }
+  auto e = std::make_shared<Entry>();
+  e->record = RecordOf(n);
+  e->lane = LaneKey(n);
+  auto p = pagers_.find(n.receiver);
+  e->n = std::move(n);
+  if (journal_ != nullptr) journal_->Accepted(e->n);
+  ++depth_;
+  if (p == pagers_.end()) {
+    e->record.last_error = "no receiver named '" + e->record.receiver + "'";
+    Finish(e, DeliveryState::kFailed, sends);
+    return;
+  }
+  e->pager = p->second.get();
+  std::unique_ptr<Lane>& lane = lanes_[e->lane];
+  if (!lane) lane = std::make_unique<Lane>();
+  lane->queue.push_back(std::move(e));
+  if (!lane->busy && !lane->queued) {
+    lane->queued = true;
+    ready_.push_back(lane->queue.back()->lane);
+  }
+  depth_gauge_->Set(static_cast<double>(depth_));
+}
+
+// Starts ready lanes while slots are free.
+void Outbox::Pump(Sends* sends) {
+  if (stopped_) return;
+  size_t i = 0;
+  for (; i < ready_.size() && in_flight_ < options_.max_in_flight; ++i) {
+    auto it = lanes_.find(ready_[i]);
+    if (it == lanes_.end()) continue;
+    it->second->queued = false;
+    StartLane(ready_[i], sends);
+  }
+  ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+// Sends the lane's head, or parks the lane until its rate limit allows.
+void Outbox::StartLane(const std::string& lane_key, Sends* sends) {
+  auto it = lanes_.find(lane_key);
+  if (it == lanes_.end()) return;
+  Lane& lane = *it->second;
+  while (!lane.queue.empty()) {
+    std::shared_ptr<Entry> e = lane.queue.front();
+    std::optional<HttpRequest> request = e->pager->Render(e->n);
+    if (!request) {
+      lane.queue.pop_front();
+      Finish(e, DeliveryState::kSkipped, nullptr);
+      continue;
+    }
+    const SteadyTime steady_now = std::chrono::steady_clock::now();
+    SteadyTime next;
+    if (!TakeToken(*e->pager, steady_now, &next)) {
+      lane.busy = true;
+      e->record.next_attempt_at = clock_.Now() + (next - steady_now);
+      WakeAt(lane_key, next);
+      return;
+    }
+    lane.busy = true;
+    const Time now = clock_.Now();
+    if (e->record.attempts == 0) e->first_attempt_at = now;
+    ++e->record.attempts;
+    e->record.last_attempt_at = now;
+    e->record.next_attempt_at = kZeroTime;
+    e->record.state = DeliveryState::kSending;
+    ++in_flight_;
+    sends->emplace_back(std::move(e), std::move(*request));
+    return;
+  }
+  lanes_.erase(it);
+}
+
+void Outbox::Dispatch(Sends sends) {
+  for (auto& [e, request] : sends) {
+    client_.Send(std::move(request), [this, e = e](Result<HttpResponse> r) { OnAnswer(e, std::move(r)); });
+  }
+}
+
+void Outbox::OnAnswer(const std::shared_ptr<Entry>& e, Result<HttpResponse> r) {
+  Sends sends;
+  {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    const Time now = clock_.Now();
+    AttemptResult result;
+    Duration retry_after{0};
+    if (r.ok()) {
+      pagers::Judgement j = e->pager->Judge(*r, now);
+      e->record.last_status = r->status;
+      e->record.last_error = std::move(j.error);
+      retry_after = j.retry_after;
+      result = j.verdict == pagers::Verdict::kDelivered ? AttemptResult::kDelivered
+               : j.verdict == pagers::Verdict::kRetry   ? AttemptResult::kRetryable
+                                                        : AttemptResult::kPermanent;
+    } else {
+      e->record.last_status = 0;
+      e->record.last_error = r.status().message();
+      result = r.status().code() == StatusCode::kUnavailable ? AttemptResult::kRetryable : AttemptResult::kPermanent;
+    }
+    if (stopped_ && result != AttemptResult::kDelivered) {
+      e->record.state = DeliveryState::kPending;  // stays queued for the next start
+      return;
+    }
+    RetryDecision d =
+        DecideRetry(options_.retry, result, e->record.attempts, e->first_attempt_at, now, retry_after, rng_);
+    ReceiverMetrics& m = *metrics_.at(e->record.receiver);
+    switch (d.step) {
+      case NextStep::kDone:
+        m.sent->Inc();
+        m.latency->Observe(std::chrono::duration<double>(now - e->record.decided_at).count());
+        e->record.last_error.clear();
+        Finish(e, DeliveryState::kDelivered, &sends);
+        break;
+      case NextStep::kRetry:
+        m.retried->Inc();
+        e->record.state = DeliveryState::kPending;
+        e->record.next_attempt_at = now + d.delay;
+        WakeAt(e->lane, std::chrono::steady_clock::now() + d.delay);
+        break;
+      case NextStep::kDeadLetter:
+        m.failed->Inc();
+        e->record.last_error += (e->record.last_error.empty() ? "" : "; ") + ("gave up: " + d.reason);
+        spdlog::warn("notification {} to {} failed: {}", e->record.key, e->record.receiver, e->record.last_error);
+        Finish(e, DeliveryState::kFailed, &sends);
+        break;
+    }
+    Pump(&sends);
+  }
+  Dispatch(std::move(sends));
+}
+
+// The head of e's lane is done: record it, and let the lane go on.
+void Outbox::Finish(const std::shared_ptr<Entry>& e, DeliveryState state, Sends* sends) {
+  e->record.state = state;
+  e->record.finished_at = clock_.Now();
+  e->record.next_attempt_at = kZeroTime;
+  --depth_;
+  if (state == DeliveryState::kFailed) ++dead_;
+  log_[e->record.key] = state;
+  if (journal_ != nullptr) journal_->Finished(e->record);
+  finished_.push_back(e->record);
+  depth_gauge_->Set(static_cast<double>(depth_));
+  dead_gauge_->Set(static_cast<double>(dead_));
+  if (sends == nullptr || e->pager == nullptr) return;  // skipped inside StartLane, or never queued
+  auto it = lanes_.find(e->lane);
+  if (it == lanes_.end()) return;
+  Lane& lane = *it->second;
+  if (!lane.queue.empty() && lane.queue.front() == e) lane.queue.pop_front();
+  lane.busy = false;
+  if (lane.queue.empty()) {
+    lanes_.erase(it);
+  } else if (!lane.queued) {
+    lane.queued = true;
+    ready_.push_back(e->lane);
+  }
+}
+
+bool Outbox::TakeToken(const pagers::Pager& pager, SteadyTime now, SteadyTime* next) {
+  const pagers::RateLimit limit = pager.rate_limit();
+  if (limit.events == 0) return true;
+  Bucket& b = buckets_[pager.rate_key()];
+  const double per_token = std::chrono::duration<double>(limit.per).count() / limit.events;
+  if (b.refilled == SteadyTime{}) {
+    b.tokens = limit.events;
+  } else {
+    b.tokens =
+        std::min<double>(limit.events, b.tokens + std::chrono::duration<double>(now - b.refilled).count() / per_token);
+  }
+  b.refilled = now;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return true;
+  }
+  *next = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::duration<double>((1 - b.tokens) * per_token));
+  return false;
+}
+
+void Outbox::WakeAt(const std::string& lane_key, SteadyTime at) {
+  wakeups_.emplace(at, lane_key);
+  if (at < timer_at_) ArmTimer();
+}
+
+void Outbox::ArmTimer() {
+  if (stopped_ || wakeups_.empty()) return;
+  timer_at_ = wakeups_.begin()->first;
+  timer_.expires_at(timer_at_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) OnTimer();
+  });
+}
+
+void Outbox::OnTimer() {
+  Sends sends;
+  {
+    std::lock_guard lock(mu_);
+    timer_at_ = SteadyTime::max();
+    const SteadyTime now = std::chrono::steady_clock::now();
+    while (!wakeups_.empty() && wakeups_.begin()->first <= now) {
+      std::string lane_key = std::move(wakeups_.begin()->second);
+      wakeups_.erase(wakeups_.begin());
+      auto it = lanes_.find(lane_key);
+      if (it == lanes_.end() || it->second->queued) continue;
+      it->second->busy = false;
+      it->second->queued = true;
+      ready_.push_back(std::move(lane_key));
+    }
+    Pump(&sends);
+    ArmTimer();
+  }
+  Dispatch(std::move(sends));
+}
+
+// Forgets finished records beyond the log's capacity or retention.
+void Outbox::Prune(Time now) {
+  while (!finished_.empty() &&
+         (finished_.size() > options_.log_capacity || finished_.front().finished_at + options_.log_retention < now)) {
+    const DeliveryRecord& r = finished_.front();
+    if (r.state == DeliveryState::kFailed) --dead_;
+    log_.erase(r.key);
+    finished_.pop_front();
+  }
+  dead_gauge_->Set(static_cast<double>(dead_));
+}
+
+std::vector<DeliveryRecord> Outbox::List(const std::function<bool(const DeliveryRecord&)>& want, size_t limit) const {
+  std::vector<DeliveryRecord> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [key, lane] : lanes_) {
+    for (const auto& e : lane->queue) {
+      if (want(e->record)) out.push_back(e->record);
+    }
+  }
+  size_t finished = 0;
+  for (auto it = finished_.rbegin(); it != finished_.rend() && finished < limit; ++it) {
+    if (!want(*it)) continue;
+    out.push_back(*it);
+    ++finished;
+  }
+  std::stable_sort(out.begin(), out.end(), [](const DeliveryRecord& a, const DeliveryRecord& b) {
+    if (a.decided_at != b.decided_at) return a.decided_at > b.decided_at;
+    return a.key < b.key;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+size_t Outbox::depth() const {
+  std::lock_guard lock(mu_);
+  return depth_;
+}
+
+size_t Outbox::dead_letters() const {
+  std::lock_guard lock(mu_);
+  return dead_;
+}
+
+bool Outbox::Idle() const {
+  std::lock_guard lock(mu_);
+  return in_flight_ == 0 && (ready_.empty() || stopped_);
+}
+
+void Outbox::Stop() {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  timer_.cancel();
+}
+
+}  // namespace incidentd::notify
