@@ -140,18 +140,6 @@ void WriteIncident(JsonWriter& w, const engine::Engine& engine, const Incident& 
   w.EndObject();
 }
 
-Status ParseSize(std::string_view query, const char* name, size_t* out) {
-  std::string_view v;
-  if (!QueryParam(query, name, &v)) return Status::Ok();
-  size_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n == 0) {
-    return Status::Invalid(std::string("query parameter ") + name + ": must be a positive integer");
-  }
-  *out = n;
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<IncidentsQuery> ParseIncidentsQuery(std::string_view query) {
@@ -172,8 +160,8 @@ Result<IncidentsQuery> ParseIncidentsQuery(std::string_view query) {
       return Status::Invalid("query parameter state: must be one of triggered, acknowledged, resolved, open, all");
     }
   }
-  if (Status s = ParseSize(query, "limit", &q.limit); !s.ok()) return s;
-  if (Status s = ParseSize(query, "alerts_limit", &q.alerts_limit); !s.ok()) return s;
+  if (Status s = QuerySize(query, "limit", &q.limit); !s.ok()) return s;
+  if (Status s = QuerySize(query, "alerts_limit", &q.alerts_limit); !s.ok()) return s;
   return q;
 }
 

@@ -1,5 +1,7 @@
 #include "model/query_string.h"
 
+#include <charconv>
+
 namespace incidentd {
 
 bool QueryParam(std::string_view query, std::string_view name, std::string_view* value) {
@@ -54,6 +56,18 @@ bool PercentDecode(std::string_view in, std::string* out) {
     }
   }
   return true;
+}
+
+Status QuerySize(std::string_view query, const char* name, size_t* out) {
+  std::string_view v;
+  if (!QueryParam(query, name, &v)) return Status::Ok();
+  size_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n == 0) {
+    return Status::Invalid(std::string("query parameter ") + name + ": must be a positive integer");
+  }
+  *out = n;
+  return Status::Ok();
 }
 
 }  // namespace incidentd

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "api/incidents_api.h"
+#include "api/notifications_api.h"
 #include "api/silences_api.h"
 #include "model/json_writer.h"
 #include "model/query_string.h"
@@ -135,6 +136,18 @@ void AddSilenceRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<co
                    })) {
                  ShuttingDown(respond);
                }
+             });
+}
+
+void AddNotificationRoutes(http::Router& router, const std::unique_ptr<notify::Outbox>& outbox) {
+  router.Add(bhttp::verb::get, "/api/v1/notifications", "notifications_get",
+             [&outbox](const http::Request& req, http::Responder respond) {
+               Result<api::NotificationsQuery> q = api::ParseNotificationsQuery(req.query);
+               if (!q.ok()) return respond(http::ErrorResponse(400, q.status().message()));
+               if (!outbox) return respond(http::ErrorResponse(503, "not started"));
+               std::vector<notify::DeliveryRecord> list =
+                   outbox->List([&](const notify::DeliveryRecord& r) { return api::Selected(*q, r); }, q->limit);
+               respond(Json(api::RenderNotifications(list, outbox->depth(), outbox->dead_letters())));
              });
 }
 

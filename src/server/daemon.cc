@@ -11,7 +11,11 @@
 
 #include "decode/factory.h"
 #include "engine/engine.h"
+#include "notify/http_client.h"
+#include "notify/outbox.h"
 #include "observability/metrics.h"
+#include "pagers/pager.h"
+#include "server/api_routes.h"
 #include "server/engine_loop.h"
 #include "server/routes.h"
 #include "server/token_auth.h"
@@ -24,6 +28,7 @@ namespace net = boost::asio;
 
 struct Daemon::Parts {
   SystemClock system_clock;
+  const Clock* clock = nullptr;
   observability::Registry metrics;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<EngineLoop> loop;
@@ -31,6 +36,9 @@ struct Daemon::Parts {
   std::unique_ptr<Routes> routes;  // the handlers the router points at
   std::shared_ptr<TokenAuth> auth;
   net::io_context ioc;
+  // After the io_context, so they go before it; the outbox before the client it sends with.
+  std::unique_ptr<notify::HttpClient> http_client;
+  std::unique_ptr<notify::Outbox> outbox;
   std::unique_ptr<http::HttpServer> server;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
@@ -53,11 +61,26 @@ Daemon::Daemon(config::Config config, const Clock* clock)
   eo.alerts.resolve_timeout = config_.resolve_timeout;
   eo.alerts.resolved_retention = config_.engine.resolved_retention;
   p.engine = std::make_unique<engine::Engine>(eo, config_.rules);
+  p.clock = &c;
   p.loop = std::make_unique<EngineLoop>(*p.engine, c, config_.engine.queue_capacity, MakeTickHook(p.metrics),
-                                        MakeNotifyHook(p.metrics));
+                                        MakeNotifyHook(p.metrics, p.outbox));
   p.auth = std::make_shared<TokenAuth>();
   p.router = std::make_unique<http::Router>(p.metrics);
   p.routes = std::make_unique<Routes>(config_, *p.router, *p.loop, p.metrics, p.ready, p.auth);
+  AddNotificationRoutes(*p.router, p.outbox);
+}
+
+Result<std::vector<std::unique_ptr<pagers::Pager>>> MakePagers(const config::Config& config,
+                                                               const std::string& external_url) {
+  pagers::PagerContext context;
+  context.external_url = external_url;
+  std::vector<std::unique_ptr<pagers::Pager>> out;
+  for (const config::ReceiverConfig& rc : config.receivers) {
+    Result<std::unique_ptr<pagers::Pager>> p = pagers::MakePager(rc, context);
+    if (!p.ok()) return Status::Invalid(rc.origin + ": " + p.status().message());
+    out.push_back(std::move(*p));
+  }
+  return out;
 }
 
 Daemon::~Daemon() { Stop(); }
@@ -87,6 +110,27 @@ Status Daemon::Start() {
   p.server = std::make_unique<http::HttpServer>(p.ioc, *p.router, so);
   s = p.server->Start(host, port);
   if (!s.ok()) return s;
+
+  std::string external_url = config_.external_url;
+  if (external_url.empty()) {
+    external_url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                   std::to_string(p.server->port());
+  }
+  Result<std::vector<std::unique_ptr<pagers::Pager>>> pagers = MakePagers(config_, external_url);
+  if (!pagers.ok()) return pagers.status();
+  notify::HttpClientOptions ho;
+  ho.ca_file = config_.notify.tls_ca_file;
+  ho.max_connections_per_origin = config_.notify.max_connections_per_host;
+  ho.user_agent = "incidentd/" INCIDENTD_VERSION;
+  p.http_client = std::make_unique<notify::HttpClient>(p.ioc, ho);
+  notify::OutboxOptions oo;
+  oo.retry.initial_backoff = config_.notify.initial_backoff;
+  oo.retry.max_backoff = config_.notify.max_backoff;
+  oo.retry.max_attempts = static_cast<uint32_t>(config_.notify.max_attempts);
+  oo.retry.max_age = config_.notify.max_age;
+  oo.max_in_flight = config_.notify.max_in_flight;
+  oo.log_retention = config_.notify.log_retention;
+  p.outbox = std::make_unique<notify::Outbox>(p.ioc, *p.clock, *p.http_client, std::move(*pagers), oo, &p.metrics);
 
   p.loop->Start();
   p.work.emplace(p.ioc.get_executor());
@@ -119,6 +163,17 @@ void Daemon::Stop() {
     if (!p.server->WaitForConnections(deadline)) spdlog::warn("shutdown: connections still open after the timeout");
   }
   p.loop->Stop();  // applies what is queued
+  if (p.outbox) {
+    // Requests in flight get a moment to finish; what waits for a retry is left (and lost until the store keeps it).
+    auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::steady_clock::duration>(
+                                                           config_.http.shutdown_timeout, std::chrono::seconds(5));
+    while (!p.outbox->Idle() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (p.outbox->depth() > 0) spdlog::warn("stopping with {} notifications undelivered", p.outbox->depth());
+    p.outbox->Stop();
+    p.http_client->Shutdown();
+  }
   p.work.reset();
   p.ioc.stop();
   for (auto& t : p.threads) t.join();

@@ -1,17 +1,21 @@
 // Daemon: the composition root. Builds every part from a Config, wires them, runs them, stops them in order.
 //
-// Start binds the listener, starts the engine loop and the I/O threads, and turns ready. Stop (any thread, also from
-// a signal) turns not-ready, stops accepting, lets in-flight requests finish for up to http.shutdown_timeout, drains
-// the engine queue, then stops the threads. RunUntilSignal does Start, waits for SIGTERM or SIGINT, and Stops.
+// Start binds the listener, builds the receivers' pagers and the outbox, starts the engine loop and the I/O threads,
+// and turns ready. Stop (any thread, also from a signal) turns not-ready, stops accepting, lets in-flight requests
+// finish for up to http.shutdown_timeout, drains the engine queue, gives notifications being sent up to 5 s, then
+// stops the threads. RunUntilSignal does Start, waits for SIGTERM or SIGINT, and Stops.
 //
 // Thread rule: Start, then Stop once; port() after Start.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "incidentd/clock.h"
 #include "incidentd/status.h"
+#include "pagers/pager.h"
 
 namespace incidentd::server {
 
@@ -33,6 +37,10 @@ class Daemon {
   config::Config config_;
   std::unique_ptr<Parts> parts_;
 };
+
+// The receivers' pagers, as the daemon builds them: the first error names the receiver's file:line and key.
+Result<std::vector<std::unique_ptr<pagers::Pager>>> MakePagers(const config::Config& config,
+                                                               const std::string& external_url);
 
 // Runs the daemon until SIGTERM/SIGINT. Returns the process exit code.
 int RunUntilSignal(config::Config config);

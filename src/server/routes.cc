@@ -106,20 +106,21 @@ EngineLoop::TickHook MakeTickHook(observability::Registry& metrics) {
 
 namespace incidentd::server {
 
-EngineLoop::NotifyFn MakeNotifyHook(observability::Registry& metrics) {
-  const char* help = "Notifications the engine decided, by event (delivered by the receivers).";
+EngineLoop::NotifyFn MakeNotifyHook(observability::Registry& metrics, const std::unique_ptr<notify::Outbox>& outbox) {
+  const char* help = "Notifications the engine decided, by event (the outbox delivers them).";
   std::array<observability::Counter*, kNotifyEvents> by_event{};
   for (int i = 0; i < kNotifyEvents; ++i) {
     auto e = static_cast<NotifyEvent>(i);
     by_event[i] =
         &metrics.GetCounter("incidentd_notifications_total", help, {{"event", std::string(NotifyEventName(e))}});
   }
-  return [by_event](std::vector<Notification>&& list) {
+  return [by_event, &outbox](std::vector<Notification>&& list) {
     for (const Notification& n : list) {
       by_event[static_cast<int>(n.event)]->Inc();
-      spdlog::info("notify {} {} -> {}{} (P{}, {})", n.incident_id, NotifyEventName(n.event), n.receiver,
+      SPDLOG_DEBUG("notify {} {} -> {}{} (P{}, {})", n.Key(), NotifyEventName(n.event), n.receiver,
                    n.inform ? " (inform)" : "", n.priority, IncidentStateName(n.state));
     }
+    if (outbox) outbox->Enqueue(std::move(list));
   };
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "notify/outbox.h"
 #include "observability/metrics.h"
 #include "server/engine_loop.h"
 #include "server/token_auth.h"
@@ -28,7 +29,7 @@ class Routes {
 
 // The engine loop's per-tick hook that keeps the engine's metrics current.
 EngineLoop::TickHook MakeTickHook(observability::Registry& metrics);
-// Counts and logs the engine's notifications; the receivers deliver them.
-EngineLoop::NotifyFn MakeNotifyHook(observability::Registry& metrics);
+// Counts the engine's notifications and hands them to the outbox (once Daemon::Start has made it).
+EngineLoop::NotifyFn MakeNotifyHook(observability::Registry& metrics, const std::unique_ptr<notify::Outbox>& outbox);
 
 }  // namespace incidentd::server
