@@ -98,6 +98,8 @@ class Replayer {
       w.Key("at").TimeMillis(n.at);
       w.Field("receiver", n.receiver).Field("incident", n.incident_id).Field("event", NotifyEventName(n.event));
       w.Key("inform").Bool(n.inform);
+      w.Key("seq").Uint(n.seq);
+      w.Key("step").Uint(n.step);
       w.Field("priority", engine::PriorityName(n.priority)).Field("title", n.title);
       w.EndObject();
       out_ << s << '\n';

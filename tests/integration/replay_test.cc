@@ -130,16 +130,16 @@ TEST_F(ReplayTest, PrintsTheNotificationsThenTheIncidents) {
   ReplayOutput out = Split(r.out);
   ASSERT_EQ(out.incident_ids.size(), 1u) << r.out;
   const std::string id = out.incident_ids[0];
-  auto line = [&](const char* at, const char* receiver, const char* event, bool inform) {
+  auto line = [&](const char* at, const char* receiver, const char* event, bool inform, int seq) {
     return std::string(R"({"type":"notification","at":")") + at + R"(","receiver":")" + receiver + R"(","incident":")" +
-           id + R"(","event":")" + event + R"(","inform":)" + (inform ? "true" : "false") +
-           R"(,"priority":"P1","title":"api: Down"})";
+           id + R"(","event":")" + event + R"(","inform":)" + (inform ? "true" : "false") + R"(,"seq":)" +
+           std::to_string(seq) + R"(,"step":0,"priority":"P1","title":"api: Down"})";
   };
   EXPECT_EQ(out.notifications, (std::vector<std::string>{
-                                   line("2026-05-28T20:00:30.000Z", "hook", "triggered", false),
-                                   line("2026-05-28T20:00:30.000Z", "audit", "triggered", true),
-                                   line("2026-05-28T20:01:00.000Z", "hook", "resolved", false),
-                                   line("2026-05-28T20:01:00.000Z", "audit", "resolved", true),
+                                   line("2026-05-28T20:00:30.000Z", "hook", "triggered", false, 1),
+                                   line("2026-05-28T20:00:30.000Z", "audit", "triggered", true, 1),
+                                   line("2026-05-28T20:01:00.000Z", "hook", "resolved", false, 2),
+                                   line("2026-05-28T20:01:00.000Z", "audit", "resolved", true, 2),
                                }));
   JsonDoc inc(out.incidents[id]);
   ASSERT_TRUE(inc.ok());
