@@ -45,10 +45,10 @@ enum class TimelineKind : uint8_t {
   kAcknowledged,    // detail: by whom
   kResolved,        // detail: by whom, or "all alerts resolved"
   kReopened,
-  kNotified,    // detail: "<event> -> <receiver>"
-  kSuppressed,  // its flush found every firing alert silenced or inhibited: nobody paged
-  kNoPolicy,    // it would have paged but its rule names no policy
-  kEscalated,   // the policy's next step was paged (detail "step 2 of 3", "step 1 of 2, repeat 1 of 1")
+  kNotified,        // detail: "<event> -> <receiver>"
+  kSuppressed,      // its flush found every firing alert silenced or inhibited: nobody paged
+  kNoPolicy,        // it would have paged but its rule names no policy
+  kEscalated,       // the policy's next step was paged (detail "step 2 of 3", "step 1 of 2, repeat 1 of 1")
   kEscalationDone,  // the last step's ack_timeout passed with no acknowledgement: nobody more to page
 };
 std::string_view TimelineKindName(TimelineKind k);  // "opened", "alert_joined", ...
@@ -96,6 +96,7 @@ struct Incident {
   // Notification state.
   bool paged = false;             // a triggered page went out since it (re)opened
   bool suppressed_noted = false;  // the timeline says nobody was paged because all were muted
+  bool no_policy_noted = false;   // the timeline says nobody was paged because there is no policy
   uint64_t notified_digest = 0;   // the firing, unmuted alerts at the last page
   Time last_notified_at = kZeroTime;
   Time flush_at = Time::max();  // next group flush

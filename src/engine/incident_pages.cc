@@ -53,24 +53,29 @@ void Incidents::Decide(Incident& inc, NotifyEvent event, const std::vector<std::
   }
 }
 
-// Triggered or reopened: pages the policy's first step, informs the stakeholders and starts the escalation.
-// Updated or repeated: tells every receiver paged so far.
-void Incidents::Page(Incident& inc, uint32_t slot, NotifyEvent event, Time now, const RuleSet& rules,
+// Triggered or reopened: pages the policy's first step, informs the stakeholders and starts the escalation; false
+// when the incident has no policy to page (the timeline says so once; a later flush tries again, so rules reloaded
+// with the policy page it then). Updated or repeated: tells every receiver paged so far.
+bool Incidents::Page(Incident& inc, uint32_t slot, NotifyEvent event, Time now, const RuleSet& rules,
                      std::vector<Notification>* out) {
   const bool first = event == NotifyEvent::kTriggered || event == NotifyEvent::kReopened;
+  if (!first) {
+    if (!inc.paged_receivers.empty()) {
+      Decide(inc, event, std::vector<std::string>(inc.paged_receivers), nullptr, now, out);
+    }
+    return true;
+  }
   const Policy* policy = rules.FindPolicy(inc.policy);
   if (policy == nullptr || policy->steps.empty()) {
-    if (first) AddTimeline(inc, now, TimelineKind::kNoPolicy);
-    return;
+    if (!inc.no_policy_noted) AddTimeline(inc, now, TimelineKind::kNoPolicy);
+    inc.no_policy_noted = true;
+    return false;
   }
-  if (!first) {
-    if (!inc.paged_receivers.empty())
-      Decide(inc, event, std::vector<std::string>(inc.paged_receivers), nullptr, now, out);
-    return;
-  }
+  inc.no_policy_noted = false;
   inc.step = 0;
   Decide(inc, event, policy->steps.front().notify, &policy->inform, now, out);
   ScheduleEscalation(slot, now + policy->steps.front().ack_timeout);
+  return true;
 }
 
 // The current step's ack_timeout passed with the incident still triggered: page the next step, or note that the
@@ -81,7 +86,12 @@ void Incidents::Escalate(uint32_t slot, Time now, const RuleSet& rules, const Mu
   inc.escalate_at = Time::max();
   if (inc.state != IncidentState::kTriggered) return;
   const Policy* policy = rules.FindPolicy(inc.policy);
-  if (policy == nullptr || policy->steps.empty()) return;
+  if (policy == nullptr || policy->steps.empty()) {
+    // The rules were reloaded without the policy: nobody is left to page.
+    AddTimeline(inc, now, TimelineKind::kEscalationDone, {}, "policy " + inc.policy + " is gone");
+    Trim(inc);
+    return;
+  }
   const uint32_t steps = static_cast<uint32_t>(policy->steps.size());
   const uint32_t total = steps * static_cast<uint32_t>(policy->repeat + 1);
   if (inc.step + 1 >= total) {
@@ -148,11 +158,12 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
     if (!inc.suppressed_noted) AddTimeline(inc, now, TimelineKind::kSuppressed);
     inc.suppressed_noted = true;
   } else if (!inc.paged) {
-    Page(inc, slot, inc.reopened > 0 ? NotifyEvent::kReopened : NotifyEvent::kTriggered, now, rules, out);
-    inc.paged = true;
-    inc.suppressed_noted = false;
-    inc.notified_digest = digest;
-    inc.last_notified_at = now;
+    if (Page(inc, slot, inc.reopened > 0 ? NotifyEvent::kReopened : NotifyEvent::kTriggered, now, rules, out)) {
+      inc.paged = true;
+      inc.suppressed_noted = false;
+      inc.notified_digest = digest;
+      inc.last_notified_at = now;
+    }
   } else {
     const Duration repeat = rule ? rule->repeat_interval : std::chrono::hours(4);
     if (digest != inc.notified_digest) {

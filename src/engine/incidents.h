@@ -126,7 +126,7 @@ class Incidents {
   const CorrelationRule* RuleOf(Incident& inc, const RuleSet& rules) const;
   uint32_t InternDetail(std::string s);
   void Trim(Incident& inc);
-  void Page(Incident& inc, uint32_t slot, NotifyEvent event, Time now, const RuleSet& rules,
+  bool Page(Incident& inc, uint32_t slot, NotifyEvent event, Time now, const RuleSet& rules,
             std::vector<Notification>* out);
   void Decide(Incident& inc, NotifyEvent event, const std::vector<std::string>& notify,
               const std::vector<std::string>* inform, Time now, std::vector<Notification>* out);

@@ -2,6 +2,7 @@
 // (seq, step) and snapshot each notification carries. Times are explicit; the engine reads no clock.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -243,6 +244,36 @@ TEST(EscalationTest, SnapshotsListAtMostMaxAlertsFiringFirst) {
   ASSERT_FALSE(paged.empty());
   EXPECT_EQ(paged[0].incident->alerts.size(), IncidentSnapshot::kMaxAlerts);
   EXPECT_EQ(paged[0].incident->alerts_total, 150u);
+}
+
+TEST(EscalationTest, AnIncidentWithoutAPolicyIsPagedOnceReloadedRulesHaveIt) {
+  RuleSet without = EscalationRules();
+  without.policies.clear();
+  Engine e({}, without);
+  e.Apply(Batch({Firing("eu1")}), kT0);
+  e.Advance(kPaged + minutes(10));  // the first flush and the next
+  EXPECT_TRUE(Events(e).empty());
+  const Incident& inc = *All(e)[0];
+  std::vector<std::string> kinds = Kinds(inc);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "no_policy"), 1);  // noted once, not at every flush
+  e.SetRules(EscalationRules());
+  e.Advance(kPaged + minutes(15));  // the next group flush
+  EXPECT_EQ(Events(e), (std::vector<std::string>{"triggered pd-a", "triggered (inform) slack"}));
+  e.Advance(kPaged + minutes(20));
+  EXPECT_EQ(Events(e), (std::vector<std::string>{"escalated pd-b", "escalated (inform) slack"}));
+}
+
+TEST(EscalationTest, APolicyGoneMidEscalationEndsItOnTheTimeline) {
+  Engine e({}, EscalationRules());
+  e.Apply(Batch({Firing("eu1")}), kT0);
+  e.Advance(kPaged);
+  Events(e);
+  RuleSet without = EscalationRules();
+  without.policies.clear();
+  e.SetRules(without);
+  e.Advance(kPaged + minutes(5));
+  EXPECT_TRUE(Events(e).empty());
+  EXPECT_EQ(Detail(e, *All(e)[0], TimelineKind::kEscalationDone), "policy oncall is gone");
 }
 
 }  // namespace
