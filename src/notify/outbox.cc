@@ -353,24 +353,26 @@ void Outbox::Prune(Time now) {
 }
 
 std::vector<DeliveryRecord> Outbox::List(const std::function<bool(const DeliveryRecord&)>& want, size_t limit) const {
-  std::vector<DeliveryRecord> out;
+  std::vector<const DeliveryRecord*> found;
   std::lock_guard lock(mu_);
   for (const auto& [key, lane] : lanes_) {
     for (const auto& e : lane->queue) {
-      if (want(e->record)) out.push_back(e->record);
+      if (want(e->record)) found.push_back(&e->record);
     }
   }
-  size_t finished = 0;
-  for (auto it = finished_.rbegin(); it != finished_.rend() && finished < limit; ++it) {
-    if (!want(*it)) continue;
-    out.push_back(*it);
-    ++finished;
+  for (const DeliveryRecord& r : finished_) {
+    if (want(r)) found.push_back(&r);
   }
-  std::stable_sort(out.begin(), out.end(), [](const DeliveryRecord& a, const DeliveryRecord& b) {
-    if (a.decided_at != b.decided_at) return a.decided_at > b.decided_at;
-    return a.key < b.key;
-  });
-  if (out.size() > limit) out.resize(limit);
+  // Newest decision first: finish order is not decision order (a retried notification finishes late).
+  auto newest_first = [](const DeliveryRecord* a, const DeliveryRecord* b) {
+    if (a->decided_at != b->decided_at) return a->decided_at > b->decided_at;
+    return a->key < b->key;
+  };
+  const size_t keep = std::min(limit, found.size());
+  std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(), newest_first);
+  std::vector<DeliveryRecord> out;
+  out.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) out.push_back(*found[i]);
   return out;
 }
 

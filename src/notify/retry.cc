@@ -27,13 +27,11 @@ RetryDecision DecideRetry(const RetryPolicy& policy, AttemptResult result, uint3
     d.reason = std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
     return d;
   }
-  // The ceiling doubles per attempt until max_backoff; the shift stops before it could overflow.
+  // The ceiling doubles per attempt until max_backoff; the shift is tested before it is made, so it never overflows.
   Duration ceiling = policy.max_backoff;
-  if (attempts - 1 < 32) {
-    const auto scaled = policy.initial_backoff.count() * (int64_t{1} << std::min<uint32_t>(attempts - 1, 30));
-    if (scaled / (int64_t{1} << std::min<uint32_t>(attempts - 1, 30)) == policy.initial_backoff.count()) {
-      ceiling = std::min(ceiling, Duration(scaled));
-    }
+  const uint32_t shift = attempts - 1;
+  if (shift < 62 && policy.initial_backoff.count() <= (policy.max_backoff.count() >> shift)) {
+    ceiling = Duration(policy.initial_backoff.count() << shift);
   }
   std::uniform_int_distribution<int64_t> draw(0, ceiling.count());
   Duration delay = std::max(Duration(draw(rng)), retry_after);

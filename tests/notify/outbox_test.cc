@@ -212,6 +212,22 @@ TEST_F(OutboxTest, AReceiverWithoutAPagerIsADeadLetterAtOnce) {
   EXPECT_EQ(sink_.count(), 0u);
 }
 
+TEST_F(OutboxTest, ListShowsTheNewestDecisionsFirstWhateverOrderTheyFinishedIn) {
+  sink_.Enqueue(SinkResponse(503));  // the older notification is retried and finishes last
+  Make(One(sink_.url()));
+  Notification older = N("I1", 1, "a"), newer = N("I2", 1, "a");
+  older.at = clock_.Now();
+  newer.at = clock_.Now() + std::chrono::seconds(1);
+  outbox_->Enqueue({older});
+  ASSERT_TRUE(sink_.WaitForRequests(1, std::chrono::steady_clock::now() + std::chrono::seconds(10)));
+  outbox_->Enqueue({newer});
+  ASSERT_TRUE(Drained());
+  std::vector<DeliveryRecord> top = outbox_->List([](const DeliveryRecord&) { return true; }, 1);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].incident_id, "I2");
+  EXPECT_EQ(All().size(), 2u);
+}
+
 TEST_F(OutboxTest, FinishedRecordsAreForgottenAfterTheLogRetention) {
   OutboxOptions o;
   o.log_retention = std::chrono::hours(1);

@@ -81,6 +81,21 @@ TEST(RetryTest, GivesUpWhenTheNextAttemptWouldBePastMaxAge) {
   EXPECT_EQ(d.step, NextStep::kDeadLetter);
 }
 
+TEST(RetryTest, LongBackoffsDoNotOverflow) {
+  std::mt19937_64 rng(13);
+  RetryPolicy p;
+  p.initial_backoff = minutes(1);
+  p.max_backoff = minutes(1);
+  p.max_attempts = 1000;
+  p.max_age = hours(1000);
+  for (uint32_t attempt = 1; attempt < 70; ++attempt) {
+    RetryDecision d = DecideRetry(p, AttemptResult::kRetryable, attempt, kT0, kT0, {}, rng);
+    ASSERT_EQ(d.step, NextStep::kRetry) << attempt;
+    ASSERT_GE(d.delay, Duration::zero()) << attempt;
+    ASSERT_LE(d.delay, minutes(1)) << attempt;
+  }
+}
+
 TEST(RetryTest, HugeAttemptCountsDoNotOverflow) {
   std::mt19937_64 rng(11);
   RetryPolicy p;
