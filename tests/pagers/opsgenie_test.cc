@@ -34,7 +34,7 @@ TEST(OpsgenieTest, CreateAlert) {
   simdjson::dom::parser parser;
   auto doc = Parse(parser, r->body);
   EXPECT_EQ(Str(doc["message"]), "postgres down in eu1");
-  EXPECT_EQ(Str(doc["alias"]), kIncidentId);
+  EXPECT_EQ(Str(doc["alias"]), std::string(kIncidentId) + "-og");  // one alias per receiver
   EXPECT_EQ(Str(doc["priority"]), "P1");
   EXPECT_EQ(Str(doc["source"]), "incidentd");
   EXPECT_EQ(Str(doc["user"]), "incidentd");
@@ -92,7 +92,8 @@ TEST(OpsgenieTest, AcknowledgeAndCloseByEncodedAlias) {
   s->resolved_by = "bob";
   std::optional<HttpRequest> ack = p->Render(MakeNotification(NotifyEvent::kAcknowledged, s));
   ASSERT_TRUE(ack);
-  EXPECT_EQ(ack->url, "https://api.eu.opsgenie.com/v2/alerts/inc%2F1%20%3F%26%23%25/acknowledge?identifierType=alias");
+  EXPECT_EQ(ack->url,
+            "https://api.eu.opsgenie.com/v2/alerts/inc%2F1%20%3F%26%23%25-og/acknowledge?identifierType=alias");
   ExpectKeyOnlyInHeader(*ack);
   simdjson::dom::parser parser;
   auto doc = Parse(parser, ack->body);
@@ -102,7 +103,7 @@ TEST(OpsgenieTest, AcknowledgeAndCloseByEncodedAlias) {
 
   std::optional<HttpRequest> close = p->Render(MakeNotification(NotifyEvent::kResolved, s));
   ASSERT_TRUE(close);
-  EXPECT_EQ(close->url, "https://api.eu.opsgenie.com/v2/alerts/inc%2F1%20%3F%26%23%25/close?identifierType=alias");
+  EXPECT_EQ(close->url, "https://api.eu.opsgenie.com/v2/alerts/inc%2F1%20%3F%26%23%25-og/close?identifierType=alias");
   ExpectKeyOnlyInHeader(*close);
   simdjson::dom::parser parser2;
   auto closed = Parse(parser2, close->body);

@@ -67,6 +67,14 @@ TEST(JudgeTest, JsonErrorsAreSummarisedAndLongBodiesCut) {
   // Cut at 300 bytes without splitting a character.
   j = p->Judge(Answer(400, std::string(299, 'x') + "\xc3\xa9" + std::string(100, 'y')), Time{});
   EXPECT_EQ(j.error, "HTTP 400: " + std::string(299, 'x'));
+  // A body that is not UTF-8 (a proxy's Latin-1 page) still gives valid UTF-8, on one line; UTF-8 is kept.
+  j = p->Judge(Answer(502,
+                      "Gateway \xe9\xe8 error\r\nr\xc3\xa9"
+                      "essayez \xed\xa0\x80 \xf0\x9f\x94\xa5"),
+               Time{});
+  EXPECT_EQ(j.error,
+            "HTTP 502: Gateway ?? error  r\xc3\xa9"
+            "essayez ??? \xf0\x9f\x94\xa5");
 }
 
 TEST(ParseRetryAfterTest, SecondsAndHttpDates) {

@@ -86,6 +86,7 @@ TEST(WebhookTest, EveryEventIsSent) {
       s->state = IncidentState::kResolved;
       s->resolved_at = At("2026-01-02T16:00:00Z");
       s->resolved_by = "all alerts resolved";
+      s->alerts_firing = 0;
     }
     Notification n = MakeNotification(e, s);
     n.inform = e == NotifyEvent::kTriggered;
@@ -97,6 +98,7 @@ TEST(WebhookTest, EveryEventIsSent) {
     EXPECT_EQ(Str(doc["event"]), NotifyEventName(e));
     EXPECT_EQ(Bool(doc["inform"]), e == NotifyEvent::kTriggered);
     EXPECT_EQ(Str(doc["status"]), e == NotifyEvent::kResolved ? "resolved" : "firing");
+    EXPECT_EQ(Str(doc["notification_reason"]), NotifyEventName(e));
     if (e == NotifyEvent::kResolved) {
       EXPECT_EQ(Str(doc["incident"]["resolvedBy"]), "all alerts resolved");
     }

@@ -104,6 +104,10 @@ OpsgeniePager::OpsgeniePager(std::string name, Options options)
   AddSecret(options_.api_key);
 }
 
+// Opsgenie deduplicates open alerts by alias across the account: the receiver's name in it makes each receiver of an
+// escalation open its own alert (a later step pages its team) and lets one receiver's ack or close leave the others'.
+std::string OpsgeniePager::AliasOf(const IncidentSnapshot& s) const { return s.id + "-" + name(); }
+
 std::optional<HttpRequest> OpsgeniePager::Render(const Notification& n) const {
   std::shared_ptr<const IncidentSnapshot> s = SnapshotOf(n);
   HttpRequest r;
@@ -116,7 +120,7 @@ std::optional<HttpRequest> OpsgeniePager::Render(const Notification& n) const {
     r.body = CreateBody(n, *s);
     return r;
   }
-  r.url = options_.url + "/v2/alerts/" + PercentEncode(s->id) +
+  r.url = options_.url + "/v2/alerts/" + PercentEncode(AliasOf(*s)) +
           (action == Action::kAcknowledge ? "/acknowledge" : "/close") + "?identifierType=alias";
   JsonWriter w(r.body);
   w.BeginObject();
@@ -134,7 +138,7 @@ std::string OpsgeniePager::CreateBody(const Notification& n, const IncidentSnaps
   JsonWriter w(body);
   w.BeginObject();
   w.Field("message", CutChars(TitleOf(s), kMaxMessageChars));
-  w.Field("alias", s.id);
+  w.Field("alias", AliasOf(s));
   w.Field("description", Description(s, url));
   w.Field("priority", priority);
   w.Key("tags").BeginArray();

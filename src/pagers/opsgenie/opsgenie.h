@@ -46,6 +46,7 @@ class OpsgeniePager final : public Pager {
   std::optional<HttpRequest> Render(const Notification& n) const override;
 
  private:
+  std::string AliasOf(const IncidentSnapshot& s) const;
   std::string CreateBody(const Notification& n, const IncidentSnapshot& s) const;
   std::string Description(const IncidentSnapshot& s, const std::string& url) const;
   std::vector<std::string> Tags(const IncidentSnapshot& s) const;

@@ -93,8 +93,9 @@ std::string WebhookPager::Body(const Notification& n) const {
     labels.push_back(&a.labels);
     annotations.push_back(&a.annotations);
   }
-  // An incident is resolved once all its alerts are (or someone resolved it): until then the group fires.
-  const bool firing = s.state != IncidentState::kResolved;
+  // Alertmanager's rule: the group fires while any of its alerts fires (an incident resolved by hand may still have
+  // firing alerts; the incident's own state is in "incident").
+  const bool firing = s.alerts_firing > 0;
   const std::string url = IncidentUrl(options_.external_url, s.id);
 
   std::string body;
@@ -105,6 +106,7 @@ std::string WebhookPager::Body(const Notification& n) const {
   w.Key("truncatedAlerts").Uint(s.alerts_total > s.alerts.size() ? s.alerts_total - s.alerts.size() : 0);
   w.Field("status", firing ? "firing" : "resolved");
   w.Field("receiver", name());
+  w.Field("notification_reason", NotifyEventName(n.event));
   w.Key("groupLabels");
   WriteStringMap(w, s.group_labels);
   // The group labels are common to every alert of the group, so they stand in when no alert is shown.
