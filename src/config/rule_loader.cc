@@ -404,7 +404,7 @@ class RuleFileReader {
     for (auto it = n.begin(); it != n.end(); ++it) {
       if (!it->first.IsScalar()) return r_.Fail(it->first, where + ": keys must be strings");
       const std::string& k = it->first.Scalar();
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: the iterator's pair is a temporary
       std::string key = where + "." + k;
       if (k == "name") {
         if (!ReadName(v, where, n, m_.receiver_origins, &rc.name)) return false;
