@@ -157,7 +157,7 @@ class Outbox {
   std::mt19937_64 rng_;
   boost::unordered_flat_map<std::string, std::unique_ptr<Lane>> lanes_;
   std::multimap<SteadyTime, std::string> wakeups_;  // lanes waiting for a backoff or a token
-  std::vector<std::string> ready_;                  // lanes with work and no request in flight, waiting for a slot
+  std::deque<std::string> ready_;                   // lanes with work and no request in flight, waiting for a slot
   size_t in_flight_ = 0;
   size_t depth_ = 0;
   size_t dead_ = 0;
