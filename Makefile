@@ -8,7 +8,7 @@ BUILD_TYPE ?= RelWithDebInfo
 # Every Debian package the build, the tests and the benchmarks use.
 DEBIAN_PACKAGES := g++ make cmake ninja-build pkg-config ccache curl python3 \
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
-  libre2-dev libssl-dev ca-certificates openssl libgtest-dev libgmock-dev libbenchmark-dev
+  libre2-dev libssl-dev ca-certificates openssl libgtest-dev libgmock-dev libbenchmark-dev libsystemd-dev systemd dpkg-dev
 
 .PHONY: deps build run test bench format clean
 
@@ -43,3 +43,12 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# The Debian package: a Release build without tests or benchmarks in build-release/, packed by CPack
+# (cmake/install.cmake). docs/systemd.md explains what it installs.
+.PHONY: package
+package: deps
+	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DINCIDENTD_TESTS=OFF -DINCIDENTD_BENCH=OFF
+	cmake --build build-release -j $(JOBS)
+	cd build-release && cpack -G DEB
+	@ls -1 $(CURDIR)/build-release/incidentd_*.deb

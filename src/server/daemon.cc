@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "server/api_routes.h"
 #include "server/engine_loop.h"
 #include "server/routes.h"
+#include "server/systemd_notify.h"
 #include "server/token_auth.h"
 #include "sources/http/http_server.h"
 #include "sources/http/router.h"
@@ -53,6 +55,31 @@ struct Daemon::Parts {
   }
 };
 
+namespace {
+
+// The engine loop's tick hook: the metrics, then systemd's watchdog ping and a STATUS line. It runs on the engine's
+// thread at least once a second, so a stuck engine stops the pings and systemd restarts the service.
+EngineLoop::TickHook MakeHeartbeat(observability::Registry& registry, const std::unique_ptr<notify::Outbox>& outbox) {
+  using Steady = std::chrono::steady_clock;
+  const Duration watchdog = WatchdogInterval();
+  return [&outbox, metrics = MakeTickHook(registry), watchdog, pinged = Steady::time_point{},
+          told = Steady::time_point{}](const engine::Engine& e, size_t batches, size_t alerts) mutable {
+    metrics(e, batches, alerts);
+    const Steady::time_point now = Steady::now();
+    if (watchdog.count() > 0 && now - pinged >= watchdog / 4) {
+      NotifyWatchdog();
+      pinged = now;
+    }
+    if (now - told >= std::chrono::seconds(10)) {
+      NotifyStatus(std::to_string(e.alerts().firing()) + " alerts firing, " + std::to_string(e.incidents().open()) +
+                   " incidents open, " + std::to_string(outbox ? outbox->depth() : 0) + " notifications queued");
+      told = now;
+    }
+  };
+}
+
+}  // namespace
+
 Daemon::Daemon(config::Config config, const Clock* clock)
     : config_(std::move(config)), parts_(std::make_unique<Parts>()) {
   Parts& p = *parts_;
@@ -62,7 +89,7 @@ Daemon::Daemon(config::Config config, const Clock* clock)
   eo.alerts.resolved_retention = config_.engine.resolved_retention;
   p.engine = std::make_unique<engine::Engine>(eo, config_.rules);
   p.clock = &c;
-  p.loop = std::make_unique<EngineLoop>(*p.engine, c, config_.engine.queue_capacity, MakeTickHook(p.metrics),
+  p.loop = std::make_unique<EngineLoop>(*p.engine, c, config_.engine.queue_capacity, MakeHeartbeat(p.metrics, p.outbox),
                                         MakeNotifyHook(p.metrics, p.outbox));
   p.auth = std::make_shared<TokenAuth>();
   p.router = std::make_unique<http::Router>(p.metrics);
@@ -136,6 +163,7 @@ Status Daemon::Start() {
   p.work.emplace(p.ioc.get_executor());
   for (int i = 0; i < config_.http.io_threads; ++i) p.threads.emplace_back([&p] { p.ioc.run(); });
   p.ready = true;
+  NotifyReady("listening on " + host + ":" + std::to_string(p.server->port()));
   spdlog::info(
       "incidentd listening on {}:{} ({} I/O threads, data_dir {}, {} rule files: {} correlations, {} inhibit "
       "rules, {} policies)",
@@ -185,10 +213,19 @@ int RunUntilSignal(config::Config config) {
   // Signals first, so a SIGTERM during start-up is a graceful stop too. Their own io_context keeps the stop off the
   // daemon's threads, which the stop joins.
   net::io_context signals_ioc;
-  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
-  signals.async_wait([](const boost::system::error_code& ec, int sig) {
-    if (!ec) spdlog::info("signal {}: stopping", sig);
-  });
+  net::signal_set signals(signals_ioc, SIGINT, SIGTERM, SIGHUP);
+  // SIGHUP (systemctl reload) must not end the daemon, its default action; reloading comes with rule reload.
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                             int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      spdlog::warn("SIGHUP: reloading the configuration is not supported yet; restart incidentd to apply changes");
+      signals.async_wait(on_signal);
+      return;
+    }
+    spdlog::info("signal {}: stopping", sig);
+  };
+  signals.async_wait(on_signal);
   Daemon daemon(std::move(config));
   Status s = daemon.Start();
   if (!s.ok()) {
@@ -196,6 +233,7 @@ int RunUntilSignal(config::Config config) {
     return 1;
   }
   signals_ioc.run();
+  NotifyStopping();
   daemon.Stop();
   return 0;
 }

@@ -98,7 +98,8 @@ void EngineLoop::Run() {
           Duration wait = *deadline - clock_.Now();
           if (wait.count() > 0) cv_.wait_for(lock, std::min<Duration>(wait, std::chrono::seconds(1)), ready);
         } else {
-          cv_.wait(lock, ready);
+          // At least one tick a second: the tick hook is the engine thread's heartbeat (the systemd watchdog).
+          cv_.wait_for(lock, std::chrono::seconds(1), ready);
         }
       }
       work.swap(queue_);

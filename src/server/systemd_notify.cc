@@ -1,0 +1,21 @@
+#include "server/systemd_notify.h"
+
+#include <systemd/sd-daemon.h>
+
+namespace incidentd::server {
+
+void NotifyReady(const std::string& status) { sd_notify(0, ("READY=1\nSTATUS=" + status).c_str()); }
+
+void NotifyStatus(const std::string& status) { sd_notify(0, ("STATUS=" + status).c_str()); }
+
+void NotifyStopping() { sd_notify(0, "STOPPING=1\nSTATUS=stopping"); }
+
+void NotifyWatchdog() { sd_notify(0, "WATCHDOG=1"); }
+
+Duration WatchdogInterval() {
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0) return Duration(0);
+  return std::chrono::microseconds(usec);
+}
+
+}  // namespace incidentd::server
