@@ -30,7 +30,7 @@ struct Outbox::ReceiverMetrics {
 struct Outbox::Entry {
   Notification n;
   DeliveryRecord record;
-  const pagers::Pager* pager = nullptr;
+  std::shared_ptr<const pagers::Pager> pager;  // kept alive by the entry across a reload
   std::string lane;
   Time first_attempt_at = kZeroTime;
 };
@@ -70,21 +70,9 @@ Outbox::Outbox(boost::asio::io_context& io, const Clock& clock, HttpClient& clie
       rng_(options.seed != 0 ? options.seed : std::random_device{}()),
       timer_(io) {
   static observability::Registry unused;
-  observability::Registry& m = metrics != nullptr ? *metrics : unused;
-  for (auto& p : pagers) {
-    const observability::MetricLabels labels{{"receiver", p->name()}, {"type", p->type()}};
-    metrics_[p->name()] = std::make_unique<ReceiverMetrics>(ReceiverMetrics{
-        &m.GetCounter("incidentd_notifications_sent_total", "Notifications their receiver accepted.", labels),
-        &m.GetCounter("incidentd_notifications_failed_total",
-                      "Notifications given up on (dead letters): not retryable or out of attempts.", labels),
-        &m.GetCounter("incidentd_notifications_retried_total", "Delivery attempts that will be retried.", labels),
-        &m.GetHistogram(
-            "incidentd_notification_delivery_seconds", "From the engine's decision to the receiver's acceptance.",
-            labels, {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800}),
-    });
-    std::string name = p->name();
-    pagers_[std::move(name)] = std::move(p);
-  }
+  registry_ = metrics != nullptr ? metrics : &unused;
+  for (auto& p : pagers) AddPager(std::move(p));
+  observability::Registry& m = *registry_;
   depth_gauge_ = &m.GetGauge("incidentd_outbox_depth", "Notifications queued or being sent.");
   dead_gauge_ = &m.GetGauge("incidentd_outbox_dead_letters", "Failed notifications still listed by the API.");
   duplicates_ = &m.GetCounter("incidentd_notifications_duplicate_total",
@@ -92,6 +80,28 @@ Outbox::Outbox(boost::asio::io_context& io, const Clock& clock, HttpClient& clie
 }
 
 Outbox::~Outbox() { Stop(); }
+
+// Under mu_ (or in the constructor).
+void Outbox::AddPager(std::shared_ptr<const pagers::Pager> p) {
+  observability::Registry& m = *registry_;
+  const observability::MetricLabels labels{{"receiver", p->name()}, {"type", p->type()}};
+  metrics_[p->name()] = std::make_unique<ReceiverMetrics>(ReceiverMetrics{
+      &m.GetCounter("incidentd_notifications_sent_total", "Notifications their receiver accepted.", labels),
+      &m.GetCounter("incidentd_notifications_failed_total",
+                    "Notifications given up on (dead letters): not retryable or out of attempts.", labels),
+      &m.GetCounter("incidentd_notifications_retried_total", "Delivery attempts that will be retried.", labels),
+      &m.GetHistogram(
+          "incidentd_notification_delivery_seconds", "From the engine's decision to the receiver's acceptance.", labels,
+          {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800}),
+  });
+  std::string name = p->name();
+  pagers_[std::move(name)] = std::move(p);
+}
+
+void Outbox::SetPagers(std::vector<std::unique_ptr<pagers::Pager>> pagers) {
+  std::lock_guard lock(mu_);
+  for (auto& p : pagers) AddPager(std::move(p));
+}
 
 void Outbox::SetJournal(OutboxJournal* journal) {
   std::lock_guard lock(mu_);
@@ -140,7 +150,7 @@ void Outbox::Admit(Notification n, Sends* sends) {
     Finish(e, DeliveryState::kFailed, sends);
     return;
   }
-  e->pager = p->second.get();
+  e->pager = p->second;
   std::unique_ptr<Lane>& lane = lanes_[e->lane];
   if (!lane) lane = std::make_unique<Lane>();
   lane->queue.push_back(std::move(e));

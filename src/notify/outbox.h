@@ -107,6 +107,10 @@ class Outbox {
   // any Enqueue. Used by recovery.
   void Restore(std::vector<Notification> unfinished, std::vector<std::string> finished_keys);
   void SetJournal(OutboxJournal* journal);
+  // Replaces the receivers of the same names and adds new ones (a rule reload): new notifications use the new
+  // pagers, those already queued keep the pager they were queued with. A receiver the new rules dropped stays known,
+  // so what the old rules decided for it is still delivered.
+  void SetPagers(std::vector<std::unique_ptr<pagers::Pager>> pagers);
 
   // Deliveries still queued or in the log, newest decision first: those `want` selects, at most `limit`.
   std::vector<DeliveryRecord> List(const std::function<bool(const DeliveryRecord&)>& want, size_t limit) const;
@@ -130,6 +134,7 @@ class Outbox {
   using SteadyTime = std::chrono::steady_clock::time_point;
   using Sends = std::vector<std::pair<std::shared_ptr<Entry>, HttpRequest>>;
 
+  void AddPager(std::shared_ptr<const pagers::Pager> p);
   void Admit(Notification n, Sends* sends);
   void Pump(Sends* sends);
   void StartLane(const std::string& lane_key, Sends* sends);
@@ -146,7 +151,8 @@ class Outbox {
   const Clock& clock_;
   HttpClient& client_;
   OutboxOptions options_;
-  boost::unordered_flat_map<std::string, std::unique_ptr<pagers::Pager>> pagers_;
+  boost::unordered_flat_map<std::string, std::shared_ptr<const pagers::Pager>> pagers_;
+  observability::Registry* registry_ = nullptr;
   boost::unordered_flat_map<std::string, std::unique_ptr<ReceiverMetrics>> metrics_;
   observability::Gauge* depth_gauge_ = nullptr;
   observability::Gauge* dead_gauge_ = nullptr;

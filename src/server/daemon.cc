@@ -31,6 +31,9 @@ namespace net = boost::asio;
 struct Daemon::Parts {
   SystemClock system_clock;
   const Clock* clock = nullptr;
+  std::string external_url;
+  observability::Gauge* reload_ok = nullptr;
+  observability::Gauge* reload_time = nullptr;
   observability::Registry metrics;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<EngineLoop> loop;
@@ -95,6 +98,12 @@ Daemon::Daemon(config::Config config, const Clock* clock)
   p.router = std::make_unique<http::Router>(p.metrics);
   p.routes = std::make_unique<Routes>(config_, *p.router, *p.loop, p.metrics, p.ready, p.auth);
   AddNotificationRoutes(*p.router, p.outbox);
+  p.reload_ok = &p.metrics.GetGauge("incidentd_config_last_reload_successful",
+                                    "1 when the last configuration reload (SIGHUP) succeeded, else 0.");
+  p.reload_time = &p.metrics.GetGauge("incidentd_config_last_reload_success_timestamp_seconds",
+                                      "When the configuration was last loaded successfully (start or reload).");
+  p.reload_ok->Set(1);
+  p.reload_time->Set(std::chrono::duration<double>(c.Now().time_since_epoch()).count());
 }
 
 Result<std::vector<std::unique_ptr<pagers::Pager>>> MakePagers(const config::Config& config,
@@ -143,6 +152,7 @@ Status Daemon::Start() {
     external_url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                    std::to_string(p.server->port());
   }
+  p.external_url = external_url;
   Result<std::vector<std::unique_ptr<pagers::Pager>>> pagers = MakePagers(config_, external_url);
   if (!pagers.ok()) return pagers.status();
   notify::HttpClientOptions ho;
@@ -175,6 +185,43 @@ Status Daemon::Start() {
 uint16_t Daemon::port() const { return parts_->server ? parts_->server->port() : 0; }
 
 bool Daemon::PokeEngine() { return parts_->loop->Sync(std::chrono::seconds(10)); }
+
+Status Daemon::Reload() {
+  Parts& p = *parts_;
+  auto fail = [&](const Status& s) {
+    p.reload_ok->Set(0);
+    spdlog::error("reload failed, the running configuration stays: {}", s.message());
+    return s;
+  };
+  if (!p.outbox) return fail(Status::Unavailable("not started"));
+  Result<config::Config> next = config::LoadConfig(config_.path);
+  if (!next.ok()) return fail(next.status());
+  Result<std::vector<std::unique_ptr<pagers::Pager>>> pagers = MakePagers(*next, p.external_url);
+  if (!pagers.ok()) return fail(pagers.status());
+  // Receivers first, so the new rules never name a receiver the outbox does not know yet.
+  p.outbox->SetPagers(std::move(*pagers));
+  std::shared_ptr<engine::RuleSet> rules = std::make_shared<engine::RuleSet>(next->rules);
+  if (!p.loop->Execute([rules](engine::Engine& e, Time) { e.SetRules(std::move(*rules)); }) ||
+      !p.loop->Sync(std::chrono::seconds(10))) {
+    return fail(Status::Unavailable("the engine did not take the new rules (stopping?)"));
+  }
+  std::vector<std::string> restart;
+  if (next->listen != config_.listen) restart.push_back("listen");
+  if (next->data_dir != config_.data_dir) restart.push_back("data_dir");
+  if (next->api_tokens_file != config_.api_tokens_file) restart.push_back("api.tokens_file");
+  if (next->external_url != config_.external_url) restart.push_back("external_url");
+  if (next->generic_webhooks.size() != config_.generic_webhooks.size()) restart.push_back("generic_webhooks");
+  for (const std::string& key : restart) spdlog::warn("reload: a changed {} takes effect at the next restart", key);
+  config_.rules = next->rules;
+  config_.receivers = next->receivers;
+  config_.rule_paths = next->rule_paths;
+  p.reload_ok->Set(1);
+  p.reload_time->Set(std::chrono::duration<double>(p.clock->Now().time_since_epoch()).count());
+  spdlog::info("reloaded {}: {} rule files, {} correlations, {} inhibit rules, {} policies, {} receivers", config_.path,
+               config_.rule_paths.size(), config_.rules.correlations.size(), config_.rules.inhibit.size(),
+               config_.rules.policies.size(), config_.receivers.size());
+  return Status::Ok();
+}
 
 void Daemon::Stop() {
   Parts& p = *parts_;
@@ -214,27 +261,31 @@ int RunUntilSignal(config::Config config) {
   // daemon's threads, which the stop joins.
   net::io_context signals_ioc;
   net::signal_set signals(signals_ioc, SIGINT, SIGTERM, SIGHUP);
-  // SIGHUP (systemctl reload) must not end the daemon, its default action; reloading comes with rule reload.
+  std::unique_ptr<Daemon> daemon;
+  // SIGHUP (systemctl reload) reloads the rules and receivers; it never ends the daemon (its default action).
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
                                                                              int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      spdlog::warn("SIGHUP: reloading the configuration is not supported yet; restart incidentd to apply changes");
+      spdlog::info("SIGHUP: reloading the configuration");
+      NotifyReloading();
+      Status r = daemon->Reload();
+      NotifyReady(r.ok() ? "reloaded" : "reload failed, running the previous configuration");
       signals.async_wait(on_signal);
       return;
     }
     spdlog::info("signal {}: stopping", sig);
   };
   signals.async_wait(on_signal);
-  Daemon daemon(std::move(config));
-  Status s = daemon.Start();
+  daemon = std::make_unique<Daemon>(std::move(config));
+  Status s = daemon->Start();
   if (!s.ok()) {
     spdlog::critical("cannot start: {}", s.message());
     return 1;
   }
-  signals_ioc.run();
+  signals_ioc.run();  // the handlers run here, after Start
   NotifyStopping();
-  daemon.Stop();
+  daemon->Stop();
   return 0;
 }
 

@@ -31,6 +31,11 @@ class Daemon {
   // Runs an engine tick at the clock's current time and waits until it is done (at most 10 s): its timers have
   // fired and its notifications are decided. For tests that drive a FakeClock. False on timeout or when stopping.
   bool PokeEngine();
+  // Re-reads the config file and its rule files (SIGHUP). Valid: the new rules (correlations, inhibition, policies,
+  // receivers) apply to new work, alerts and incidents stay; other keys need a restart (a warning names them).
+  // Invalid: nothing changes, the error (file:line:col) is logged and returned, and
+  // incidentd_config_last_reload_successful turns 0.
+  Status Reload();
 
  private:
   struct Parts;

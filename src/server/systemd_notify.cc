@@ -1,6 +1,7 @@
 #include "server/systemd_notify.h"
 
 #include <systemd/sd-daemon.h>
+#include <time.h>
 
 namespace incidentd::server {
 
@@ -9,6 +10,13 @@ void NotifyReady(const std::string& status) { sd_notify(0, ("READY=1\nSTATUS=" +
 void NotifyStatus(const std::string& status) { sd_notify(0, ("STATUS=" + status).c_str()); }
 
 void NotifyStopping() { sd_notify(0, "STOPPING=1\nSTATUS=stopping"); }
+
+void NotifyReloading() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const uint64_t usec = static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+  sd_notify(0, ("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=" + std::to_string(usec)).c_str());
+}
 
 void NotifyWatchdog() { sd_notify(0, "WATCHDOG=1"); }
 

@@ -15,6 +15,8 @@ namespace incidentd::server {
 void NotifyReady(const std::string& status);
 void NotifyStatus(const std::string& status);
 void NotifyStopping();
+// RELOADING=1 (with MONOTONIC_USEC, as Type=notify-reload wants); READY=1 follows once the reload is done.
+void NotifyReloading();
 void NotifyWatchdog();
 // How often systemd expects WATCHDOG=1 (WatchdogSec=); 0 when the watchdog is off.
 Duration WatchdogInterval();

@@ -1,6 +1,8 @@
 // The daemon speaks systemd's notify protocol: started with NOTIFY_SOCKET (as systemd starts a Type=notify service),
-// it sends READY=1 once it serves, WATCHDOG=1 from the engine loop while WATCHDOG_USEC asks for it, and STOPPING=1
-// on SIGTERM, in that order. The test's own datagram socket on a temporary path stands in for systemd.
+// it sends READY=1 once it serves, WATCHDOG=1 from the engine loop while WATCHDOG_USEC asks for it, RELOADING=1 then
+// READY=1 around a SIGHUP reload, and STOPPING=1 on SIGTERM, in that order. The test's own datagram socket on a
+// temporary path stands in for systemd. A reload with valid rules applies them; one with invalid rules keeps the
+// running ones and says where the error is.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "integration/process.h"
+#include "integration/test_client.h"
 
 namespace incidentd::testing {
 namespace {
@@ -60,7 +63,7 @@ class NotifySocket {
   int fd_ = -1;
 };
 
-TEST(SystemdNotifyTest, ReadyThenWatchdogThenStopping) {
+TEST(SystemdNotifyTest, ReadyWatchdogReloadStoppingInOrder) {
   fs::path dir = fs::temp_directory_path() / ("incidentd-sdn-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "rules");
@@ -78,10 +81,37 @@ TEST(SystemdNotifyTest, ReadyThenWatchdogThenStopping) {
   // Two pings after READY, from the engine loop (which ticks at least once a second even when idle).
   ASSERT_NE(sock.ReceiveUntil("WATCHDOG=1", std::chrono::seconds(5), &seen), "");
   ASSERT_NE(sock.ReceiveUntil("WATCHDOG=1", std::chrono::seconds(5), &seen), "");
-  // SIGHUP (systemctl reload) does not end it: it keeps pinging.
+  const size_t at = ready.find("127.0.0.1:") + 10;
+  const uint16_t port = static_cast<uint16_t>(std::stoi(ready.substr(at)));
+  TestClient c(port);
+  auto rule_of = [&](const std::string& name) {
+    EXPECT_EQ(c.Post("/api/v2/alerts", R"([{"labels":{"alertname":")" + name + R"(","cluster":"eu1"}}])").status, 200u);
+    std::string incidents = c.Get("/api/v1/incidents").body;
+    size_t i = incidents.find(R"("rule":")");
+    return i == std::string::npos ? std::string("?") : incidents.substr(i + 8, incidents.find('"', i + 8) - i - 8);
+  };
+  EXPECT_EQ(rule_of("First"), "all");
+
+  // A valid reload: a new first rule applies to new alerts.
+  std::ofstream(dir / "rules/r.yaml") << "correlations:\n  - name: by-cluster\n    group_by: [cluster]\n"
+                                         "  - name: all\n    group_by: [alertname]\n";
   d.Signal(SIGHUP);
-  ASSERT_TRUE(d.WaitForStderr("SIGHUP").has_value()) << d.err();
-  ASSERT_NE(sock.ReceiveUntil("WATCHDOG=1", std::chrono::seconds(5), &seen), "");
+  ASSERT_NE(sock.ReceiveUntil("RELOADING=1", std::chrono::seconds(10), &seen), "");
+  ASSERT_NE(sock.ReceiveUntil("READY=1", std::chrono::seconds(10), &seen), "");
+  ASSERT_TRUE(d.WaitForStderr("reloaded").has_value()) << d.err();
+  EXPECT_NE(c.Get("/metrics").body.find("incidentd_config_last_reload_successful 1\n"), std::string::npos);
+  EXPECT_EQ(rule_of("Second"), "by-cluster");  // newest incident first
+
+  // An invalid reload changes nothing and names the place of the error.
+  std::ofstream(dir / "rules/r.yaml") << "correlations:\n  - name: broken\n    group_by: cluster\n";
+  d.Signal(SIGHUP);
+  ASSERT_NE(sock.ReceiveUntil("RELOADING=1", std::chrono::seconds(10), &seen), "");
+  ASSERT_NE(sock.ReceiveUntil("READY=1", std::chrono::seconds(10), &seen), "");
+  std::optional<std::string> error = d.WaitForStderr(R"(reload failed.*(r\.yaml:\d+:\d+))");
+  ASSERT_TRUE(error.has_value()) << d.err();
+  EXPECT_NE(c.Get("/metrics").body.find("incidentd_config_last_reload_successful 0\n"), std::string::npos);
+  EXPECT_EQ(rule_of("Third"), "by-cluster");  // still the rules of the last good load
+  ASSERT_NE(sock.ReceiveUntil("WATCHDOG=1", std::chrono::seconds(5), &seen), "");  // and it keeps running
   d.Signal(SIGTERM);
   ASSERT_NE(sock.ReceiveUntil("STOPPING=1", std::chrono::seconds(10), &seen), "") << d.err();
   EXPECT_EQ(d.Wait(), 0);
