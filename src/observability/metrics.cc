@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "model/label_text.h"
+
 namespace incidentd::observability {
 namespace {
 
@@ -33,18 +35,8 @@ void AppendLabels(std::string& out, const MetricLabels& labels, const char* extr
     if (!first) out.push_back(',');
     first = false;
     out += k;
-    out += "=\"";
-    for (char c : v) {
-      if (c == '\\' || c == '"') {
-        out.push_back('\\');
-        out.push_back(c);
-      } else if (c == '\n') {
-        out += "\\n";
-      } else {
-        out.push_back(c);
-      }
-    }
-    out.push_back('"');
+    out.push_back('=');
+    AppendQuotedLabelValue(out, v);
   };
   for (const auto& [k, v] : labels) one(k, v);
   if (extra_name != nullptr) one(extra_name, extra_value);

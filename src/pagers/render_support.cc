@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/label_text.h"
 #include "model/rfc3339.h"
 
 namespace incidentd::pagers {
@@ -104,18 +105,8 @@ std::string FormatLabels(const StringPairs& labels) {
   for (const auto& [name, value] : labels) {
     if (out.size() > 1) out += ", ";
     out += name;
-    out += "=\"";
-    for (char c : value) {
-      if (c == '"' || c == '\\') {
-        out.push_back('\\');
-        out.push_back(c);
-      } else if (c == '\n') {
-        out += "\\n";
-      } else {
-        out.push_back(c);
-      }
-    }
-    out.push_back('"');
+    out.push_back('=');
+    AppendQuotedLabelValue(out, value);
   }
   out.push_back('}');
   return out;
