@@ -15,16 +15,15 @@ std::string_view IncidentStateName(IncidentState s) {
 }
 
 std::string_view NotifyEventName(NotifyEvent e) {
-  static constexpr std::string_view kNames[] = {"triggered",    "updated",  "repeated",
-                                                "acknowledged", "resolved", "reopened", "escalated"};
+  static constexpr std::string_view kNames[] = {"triggered", "updated",  "repeated", "acknowledged",
+                                                "resolved",  "reopened", "escalated"};
   return kNames[static_cast<int>(e)];
 }
 
 std::string_view TimelineKindName(TimelineKind k) {
-  static constexpr std::string_view kNames[] = {"opened",         "alert_joined", "alert_refreshed", "alert_refired",
-                                                "alert_resolved", "priority",     "acknowledged",    "resolved",
-                                                "reopened",       "notified",     "suppressed",      "no_policy",
-                                                "escalated",      "escalation_done"};
+  static constexpr std::string_view kNames[] = {
+      "opened",   "alert_joined", "alert_refreshed", "alert_refired", "alert_resolved", "priority",  "acknowledged",
+      "resolved", "reopened",     "notified",        "suppressed",    "no_policy",      "escalated", "escalation_done"};
   return kNames[static_cast<int>(k)];
 }
 

@@ -116,6 +116,7 @@ void Outbox::Enqueue(std::vector<Notification> list) {
     for (Notification& n : list) Admit(std::move(n), &sends);
     Pump(&sends);
   }
+  changed_.notify_all();
   Dispatch(std::move(sends));
 }
 
@@ -129,6 +130,7 @@ void Outbox::Restore(std::vector<Notification> unfinished, std::vector<std::stri
     journal_ = journal;
     Pump(&sends);
   }
+  changed_.notify_all();
   Dispatch(std::move(sends));
 }
 
@@ -238,6 +240,7 @@ void Outbox::OnAnswer(const std::shared_ptr<Entry>& e, Result<HttpResponse> r) {
     }
     if (stopped_ && result != AttemptResult::kDelivered) {
       e->record.state = DeliveryState::kPending;  // stays queued for the next start
+      changed_.notify_all();
       return;
     }
     RetryDecision d =
@@ -265,6 +268,7 @@ void Outbox::OnAnswer(const std::shared_ptr<Entry>& e, Result<HttpResponse> r) {
     }
     Pump(&sends);
   }
+  changed_.notify_all();
   Dispatch(std::move(sends));
 }
 
@@ -347,6 +351,7 @@ void Outbox::OnTimer() {
     Pump(&sends);
     ArmTimer();
   }
+  changed_.notify_all();
   Dispatch(std::move(sends));
 }
 
@@ -396,16 +401,24 @@ size_t Outbox::dead_letters() const {
   return dead_;
 }
 
-bool Outbox::Idle() const {
-  std::lock_guard lock(mu_);
-  return in_flight_ == 0 && (ready_.empty() || stopped_);
+void Outbox::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    timer_.cancel();
+  }
+  changed_.notify_all();
 }
 
-void Outbox::Stop() {
-  std::lock_guard lock(mu_);
-  if (stopped_) return;
-  stopped_ = true;
-  timer_.cancel();
+bool Outbox::WaitUntilIdle(std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(mu_);
+  return changed_.wait_until(lock, deadline, [&] { return in_flight_ == 0 && (ready_.empty() || stopped_); });
+}
+
+bool Outbox::WaitUntilEmpty(std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(mu_);
+  return changed_.wait_until(lock, deadline, [&] { return depth_ == 0; });
 }
 
 }  // namespace incidentd::notify

@@ -19,6 +19,7 @@
 // io_context's threads have stopped: answers to its requests run there.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -116,8 +117,11 @@ class Outbox {
   std::vector<DeliveryRecord> List(const std::function<bool(const DeliveryRecord&)>& want, size_t limit) const;
   size_t depth() const;         // pending and sending
   size_t dead_letters() const;  // failed, still in the log
-  // No request in flight and none ready to start: what is left waits for a backoff or a rate limit.
-  bool Idle() const;
+  // Waits until no request is in flight and none is ready to start (what is left waits for a backoff or a rate
+  // limit), or the deadline: false when it came first.
+  bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline) const;
+  // Waits until nothing is queued or sending (depth() == 0), or the deadline: false when it came first.
+  bool WaitUntilEmpty(std::chrono::steady_clock::time_point deadline) const;
 
   // Stops starting attempts; queued notifications stay queued (the journal keeps them for the next start).
   // In-flight requests complete or fail with the client's shutdown.
@@ -159,6 +163,7 @@ class Outbox {
   observability::Counter* duplicates_ = nullptr;
 
   mutable std::mutex mu_;
+  mutable std::condition_variable changed_;  // notified after each change that may end a WaitUntil…
   bool stopped_ = false;
   std::mt19937_64 rng_;
   boost::unordered_flat_map<std::string, std::unique_ptr<Lane>> lanes_;

@@ -242,9 +242,7 @@ void Daemon::Stop() {
     // Requests in flight get a moment to finish; what waits for a retry is left (and lost until the store keeps it).
     auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::steady_clock::duration>(
                                                            config_.http.shutdown_timeout, std::chrono::seconds(5));
-    while (!p.outbox->Idle() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    p.outbox->WaitUntilIdle(deadline);
     if (p.outbox->depth() > 0) spdlog::warn("stopping with {} notifications undelivered", p.outbox->depth());
     p.outbox->Stop();
     p.http_client->Shutdown();

@@ -67,14 +67,7 @@ class OutboxTest : public ::testing::Test {
     for (auto& t : threads_) t.join();
   }
   // Waits until no notification is queued or sending.
-  bool Drained() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (outbox_->depth() != 0) {  // a poll with a deadline: the outbox has no completion signal to wait on
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-  }
+  bool Drained() { return outbox_->WaitUntilEmpty(std::chrono::steady_clock::now() + std::chrono::seconds(10)); }
   std::vector<std::string> Bodies() {
     std::vector<std::string> out;
     for (const auto& r : sink_.requests()) out.push_back(r.body);
