@@ -110,7 +110,13 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     return 1;
   }
   if (command == "check-config") {
-    out << config_path << ": ok (" << config->rule_paths.size() << " rule files)\n";
+    // The receivers' settings too (URLs, timeouts), as the daemon checks them at start.
+    Result<std::vector<std::unique_ptr<pagers::Pager>>> pagers = MakePagers(*config, "http://localhost");
+    if (!pagers.ok()) {
+      err << pagers.status().message() << "\n";
+      return 1;
+    }
+    out << config_path << ": ok (" << config->rule_paths.size() << " rule files, " << pagers->size() << " receivers)\n";
     return 0;
   }
   if (command == "replay") {

@@ -61,12 +61,21 @@ TEST_F(ProcessTest, CheckConfig) {
   std::string good = Config();
   Process ok({"check-config", "--config", good});
   EXPECT_EQ(ok.Wait(), 0) << ok.err();
-  EXPECT_NE(ok.out().find("ok (1 rule files)"), std::string::npos) << ok.out();
+  EXPECT_NE(ok.out().find("ok (1 rule files, 0 receivers)"), std::string::npos) << ok.out();
 
   std::string bad = Config("http:\n  io_threads: lots\n");
   Process p({"check-config", "--config", bad});
   EXPECT_EQ(p.Wait(), 1);
   EXPECT_EQ(p.err(), bad + ":5:15: http.io_threads: must be an integer\n");
+
+  // A receiver's settings are checked as the daemon checks them at start: here a URL that is not http(s).
+  std::ofstream(dir_ / "rules/z.yaml")
+      << "receivers:\n  - name: hook\n    type: webhook\n    url: ftp://example.com/x\n";
+  Process receiver({"check-config", "--config", Config()});
+  EXPECT_EQ(receiver.Wait(), 1);
+  EXPECT_NE(receiver.err().find("z.yaml:2"), std::string::npos) << receiver.err();
+  EXPECT_NE(receiver.err().find("url"), std::string::npos) << receiver.err();
+  EXPECT_EQ(receiver.err().find("example.com"), std::string::npos) << receiver.err();  // never the value
 }
 
 // A bad rule is named by its file, line and column, whether checked or at start; the daemon does not start.
