@@ -37,6 +37,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "bench_args.h"
+#include "fast_sink.h"
 #include "incidentd/clock.h"
 #include "incidentd/notification.h"
 #include "notify/http_client.h"
@@ -172,65 +173,18 @@ double ThreadsCpuSeconds(std::vector<std::thread>& threads) {
   return sum;
 }
 
-// The receiver: HTTP/1.1 keep-alive on 127.0.0.1, port 0, answering every request 202 with an empty body as soon as
-// it is read. Bodies are read and dropped. Safe to read requests() from any thread.
+// The receiver: a FastSink counting the requests it answered.
 class Sink {
  public:
-  explicit Sink(int threads) : io_(threads), acceptor_(io_) {
-    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    Accept();
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
-  }
-  ~Sink() {
-    io_.stop();
-    for (auto& t : threads_) t.join();
-  }
-
-  uint16_t port() const { return port_; }
+  explicit Sink(int threads)
+      : sink_(threads, [this](std::string_view) { requests_.fetch_add(1, std::memory_order_relaxed); }) {}
+  uint16_t port() const { return sink_.port(); }
   uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
-  double CpuSeconds() { return ThreadsCpuSeconds(threads_); }
+  double CpuSeconds() { return ThreadsCpuSeconds(sink_.threads()); }
 
  private:
-  struct Session : std::enable_shared_from_this<Session> {
-    Session(tcp::socket s, Sink& k) : socket(std::move(s)), sink(k) {}
-    void Read() {
-      request = {};
-      http::async_read(socket, buffer, request, [self = shared_from_this()](beast::error_code ec, size_t) {
-        if (ec) return;
-        self->sink.requests_.fetch_add(1, std::memory_order_relaxed);
-        static constexpr std::string_view kAnswer = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
-        const bool keep = self->request.keep_alive();
-        asio::async_write(self->socket, asio::buffer(kAnswer.data(), kAnswer.size()),
-                          [self, keep](beast::error_code ec, size_t) {
-                            if (!ec && keep) self->Read();
-                          });
-      });
-    }
-    tcp::socket socket;
-    Sink& sink;
-    beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-  };
-
-  void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec) return;
-      socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), *this)->Read();
-      Accept();
-    });
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
   std::atomic<uint64_t> requests_{0};
-  std::vector<std::thread> threads_;
+  FastSink sink_;
 };
 
 // A realistic incident: 3 firing alerts of 10 labels and 2 annotations each, grouped by cluster and service.

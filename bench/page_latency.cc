@@ -52,6 +52,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "bench_args.h"
+#include "fast_sink.h"
 
 namespace incidentd::bench {
 namespace {
@@ -189,49 +190,18 @@ uint16_t FreePort() {
 // body (the webhook's groupLabels, commonLabels and alerts carry it).
 class Sink {
  public:
-  Sink(std::string marker, size_t probes) : marker_(std::move(marker)), arrivals_(probes), acceptor_(io_) {
-    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    Accept();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~Sink() {
-    io_.stop();
-    thread_.join();
-  }
+  Sink(std::string marker, size_t probes)
+      : marker_(std::move(marker)), arrivals_(probes), sink_(1, [this](std::string_view body) { Record(body); }) {}
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return sink_.port(); }
   // Steady-clock nanoseconds of probe i's first page; 0 while none arrived.
   int64_t arrival(size_t i) const { return arrivals_[i].load(std::memory_order_acquire); }
   uint64_t pages() const { return pages_.load(); }
   uint64_t unmatched() const { return unmatched_.load(); }
 
  private:
-  struct Session : std::enable_shared_from_this<Session> {
-    Session(tcp::socket s, Sink& k) : socket(std::move(s)), sink(k) {}
-    void Read() {
-      request = {};
-      http::async_read(socket, buffer, request, [self = shared_from_this()](beast::error_code ec, size_t) {
-        if (ec) return;
-        self->sink.Record(self->request.body(), NowNanos());
-        static constexpr std::string_view kAnswer = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
-        const bool keep = self->request.keep_alive();
-        asio::async_write(self->socket, asio::buffer(kAnswer.data(), kAnswer.size()),
-                          [self, keep](beast::error_code ec, size_t) {
-                            if (!ec && keep) self->Read();
-                          });
-      });
-    }
-    tcp::socket socket;
-    Sink& sink;
-    beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-  };
-
-  void Record(std::string_view body, int64_t at) {
+  void Record(std::string_view body) {
+    const int64_t at = NowNanos();
     pages_.fetch_add(1);
     const size_t p = body.find(marker_);
     size_t index = 0;
@@ -247,23 +217,11 @@ class Sink {
     unmatched_.fetch_add(1);
   }
 
-  void Accept() {
-    acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) {
-      if (ec) return;
-      socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), *this)->Read();
-      Accept();
-    });
-  }
-
   std::string marker_;
   std::vector<std::atomic<int64_t>> arrivals_;
   std::atomic<uint64_t> pages_{0};
   std::atomic<uint64_t> unmatched_{0};
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::thread thread_;
+  FastSink sink_;  // last: its threads stop before the members Record uses go
 };
 
 // One keep-alive HTTP/1.1 connection used from one thread; every call is bounded by its timeout.
