@@ -405,13 +405,7 @@ Measure RunOutbox(const Options& o, std::unique_ptr<pagers::Pager> pager, std::v
   const auto t0 = SteadyClock::now();
   for (auto& chunk : chunks) outbox.Enqueue(std::move(chunk));
   m.enqueue_seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-  while (outbox.depth() > 0) {
-    if (SteadyClock::now() > deadline) {
-      m.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  m.timed_out = !outbox.WaitUntilEmpty(deadline);
   const auto t1 = SteadyClock::now();
   m.seconds = std::chrono::duration<double>(t1 - t0).count();
   m.process_cpu = ProcessCpuSeconds() - cpu0;
