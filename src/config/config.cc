@@ -93,6 +93,14 @@ bool ReadNotify(YamlReader& r, const YAML::Node& n, NotifyOptions* o) {
   return ok;
 }
 
+bool ReadStorage(YamlReader& r, const YAML::Node& n, StorageOptions* o) {
+  return r.ForEachKey(n, "storage", {"sync", "retention"}, [&](const std::string& k, const YAML::Node& v) {
+    if (k == "sync") return r.ReadBool(v, "storage.sync", &o->sync);
+    if (!r.ReadDuration(v, "storage.retention", &o->retention)) return false;
+    return o->retention.count() > 0 || r.Fail(v, "storage.retention: must be greater than 0s");
+  });
+}
+
 bool ReadLimits(YamlReader& r, const YAML::Node& n, decode::Limits* l) {
   return r.ForEachKey(n, "limits",
                       {"max_alerts_per_request", "max_labels", "max_annotations", "max_name_bytes",
@@ -234,7 +242,7 @@ Result<Config> LoadConfig(const std::string& path) {
   try {
     ok = r.ForEachKey(root, "the config",
                       {"listen", "data_dir", "rule_files", "log_level", "resolve_timeout", "http", "engine", "limits",
-                       "generic_webhooks", "api", "external_url", "notify"},
+                       "generic_webhooks", "api", "external_url", "notify", "storage"},
                       [&](const std::string& k, const YAML::Node& v) {
                         if (k == "listen") {
                           if (!r.ReadString(v, k, &c.listen)) return false;
@@ -258,6 +266,7 @@ Result<Config> LoadConfig(const std::string& path) {
                         if (k == "engine") return ReadEngine(r, v, &c.engine);
                         if (k == "limits") return ReadLimits(r, v, &c.limits);
                         if (k == "notify") return ReadNotify(r, v, &c.notify);
+                        if (k == "storage") return ReadStorage(r, v, &c.storage);
                         if (k == "external_url") {
                           if (!r.ReadString(v, k, &c.external_url)) return false;
                           bool http = c.external_url.starts_with("http://") || c.external_url.starts_with("https://");

@@ -46,6 +46,12 @@ struct NotifyOptions {
   std::string tls_ca_file;                             // extra PEM trust anchors; joined to the file's directory
 };
 
+// The state store (src/store): RocksDB under data_dir/state.
+struct StorageOptions {
+  bool sync = true;                                  // fsync each tick's write before answering
+  Duration retention = std::chrono::hours(24 * 30);  // resolved incidents (and their timelines) are kept this long
+};
+
 struct Config {
   std::string path;                       // the file it was loaded from
   std::string listen = "127.0.0.1:9093";  // host:port or [v6]:port
@@ -60,6 +66,7 @@ struct Config {
   std::vector<decode::GenericMapping> generic_webhooks;
   std::string external_url;  // how users reach incidentd, for links in pages; empty: http://<listen>
   NotifyOptions notify;
+  StorageOptions storage;
   std::string api_tokens_file;            // `api.tokens_file`, joined to the file's directory; empty: no API auth
   incidentd::engine::RuleSet rules;       // the rule files merged in rule_paths order; every reference resolves
   std::vector<ReceiverConfig> receivers;  // their receivers' settings, parallel to rules.receivers

@@ -193,6 +193,7 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
     CountDuplicate(a);
     if (a.acknowledged) return AlertChange::kRefreshed;
     a.acknowledged = true;
+    if (changes_ != nullptr) changes_->push_back(key);
     return AlertChange::kAcknowledged;
   }
 
@@ -251,6 +252,7 @@ AlertChange AlertStore::Apply(const AlertBatch& batch, const AlertInput& in, Tim
   }
   SetStatus(a, resolves ? AlertStatus::kResolved : AlertStatus::kFiring);
   Schedule(slot, now);
+  if (changes_ != nullptr && (change != AlertChange::kRefreshed || content_changed_)) changes_->push_back(key);
   return change;
 }
 
@@ -355,6 +357,7 @@ void AlertStore::Erase(uint32_t slot) {
   Entry& e = At(slot);
   if (next_valid_ && next_deadline_ == e.scheduled) next_valid_ = false;
   Alert& a = e.alert;
+  if (changes_ != nullptr) changes_->push_back(a.fingerprint);
   SetStatus(a, AlertStatus::kResolved);
   symbols_.Release(a.labels);
   symbols_.Release(a.annotations);
@@ -375,6 +378,46 @@ void AlertStore::Forget(Fingerprint fp, Time now) {
     return;
   }
   Schedule(slot, now);
+}
+
+bool AlertStore::Restore(const Alert& from, std::span<const Label> labels, std::span<const Label> annotations,
+                         std::string_view generator_url, Time now) {
+  if (FindSlot(from.fingerprint) != kNoSlot) return false;
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    if (used_ == kNoSlot) std::abort();
+    slot = used_++;
+    if ((slot >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<Entry[]>(kChunkMask + 1));
+  }
+  IndexInsert(from.fingerprint, slot);
+  ++size_;
+  Entry& e = At(slot);
+  e.scheduled = kNoTimer;
+  Alert& a = e.alert;
+  a.duplicates = from.duplicates;
+  a.fingerprint = from.fingerprint;
+  a.content_digest = from.content_digest;
+  a.starts_at = from.starts_at;
+  a.ends_at = from.ends_at;
+  a.updated_at = from.updated_at;
+  a.format = from.format;
+  a.ends_kind = from.ends_kind;
+  a.acknowledged = from.acknowledged;
+  a.fingerprint_of_labels = from.fingerprint_of_labels;
+  a.first_seen = from.first_seen;
+  a.labels = symbols_.Build(labels);
+  a.annotations = symbols_.Build(annotations);
+  a.generator_url = generator_url.empty() ? Symbol() : symbols_.Intern(generator_url);
+  a.status = AlertStatus::kResolved;
+  SetStatus(a, from.status);
+  if (a.status == AlertStatus::kFiring && a.ends_kind != EndsAtKind::kNever && a.ends_at < now) {
+    a.ends_at = AddSaturating(now, options_.resolve_timeout);
+  }
+  Schedule(slot, now);
+  return true;
 }
 
 void AlertStore::Advance(Time now, std::vector<Fingerprint>* resolved, const std::function<bool(const Alert&)>& keep) {
@@ -400,6 +443,7 @@ void AlertStore::Advance(Time now, std::vector<Fingerprint>* resolved, const std
       if (a.status == AlertStatus::kFiring) {
         SetStatus(a, AlertStatus::kResolved);
         if (resolved) resolved->push_back(a.fingerprint);
+        if (changes_ != nullptr) changes_->push_back(a.fingerprint);
         // Dropped by a later Advance at the earliest, so the caller sees every alert it resolved here.
         Schedule(t.slot, now, now + Duration(1));
         continue;

@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "incidentd/alert.h"
@@ -63,6 +65,15 @@ class AlertStore {
                const std::function<bool(const Alert&)>& keep = {});
   // Lets a kept alert go: dropped now if resolved past retention, else when its retention ends.
   void Forget(Fingerprint fp, Time now);
+  // Recovery: puts back an alert as the state store kept it (`a` without its label sets, which come as labels,
+  // annotations and url) and arms its timer. A firing alert whose end has passed gets resolve_timeout from now: its
+  // stored end is that of its last change (unchanged re-sends are not written), so its sender may well have moved it
+  // later. False, changing nothing, when its fingerprint is already here.
+  bool Restore(const Alert& a, std::span<const Label> labels, std::span<const Label> annotations,
+               std::string_view generator_url, Time now);
+  // Appends the fingerprint of every alert added, changed (other than an unchanged re-send), resolved or dropped to
+  // `out` from now on; null stops it.
+  void TrackChanges(std::vector<Fingerprint>* out) { changes_ = out; }
   // The earliest time Advance has work to do, if any.
   std::optional<Time> NextDeadline();
 
@@ -164,6 +175,7 @@ class AlertStore {
 
   size_t firing_ = 0;
   bool content_changed_ = false;
+  std::vector<Fingerprint>* changes_ = nullptr;
 };
 
 }  // namespace incidentd::engine

@@ -209,6 +209,7 @@ bool Engine::Keep(const Alert& a) const {
 void Engine::Forget(uint32_t slot, Fingerprint fp, Time now) {
   Alert* a = alerts_.FindMutable(fp);
   if (a == nullptr) return;
+  if (changes_ != nullptr) changes_->alerts.push_back(fp);  // its memberships change
   if (a->incident == slot) a->incident = kNoIncident;
   auto it = extra_incidents_.find(fp);
   if (it != extra_incidents_.end()) {
@@ -245,7 +246,7 @@ void Engine::Advance(Time now) {
       [this, now](uint32_t slot, Fingerprint fp) { Forget(slot, fp, now); });
   Snapshot(decided);
   const size_t silences = silences_.size();
-  silences_.Collect(now);
+  silences_.Collect(now, changes_ != nullptr ? &changes_->silences : nullptr);
   if (silences_.size() != silences) ++mute_changes_;
 }
 
@@ -339,22 +340,87 @@ Result<std::string> Engine::UpsertSilence(Silence silence, const std::string& ne
   now_ = std::max(now_, now);
   // Times go out with millisecond precision; a client that posts a silence back unchanged must match it exactly,
   // or an edit of an active silence would replace it instead.
+  const std::string silence_id = silence.id;
   Result<std::string> r =
       silences_.Upsert(std::move(silence), new_id, std::chrono::floor<std::chrono::milliseconds>(now));
-  if (r.ok()) ++mute_changes_;
+  if (r.ok()) {
+    ++mute_changes_;
+    if (changes_ != nullptr) {
+      changes_->silences.push_back(*r);
+      if (!silence_id.empty() && silence_id != *r) changes_->silences.push_back(silence_id);  // expired, replaced
+    }
+  }
   return r;
 }
 
 Status Engine::ExpireSilence(std::string_view id, Time now) {
   now_ = std::max(now_, now);
   Status s = silences_.Expire(id, now);
-  if (s.ok()) ++mute_changes_;
+  if (s.ok()) {
+    ++mute_changes_;
+    if (changes_ != nullptr) changes_->silences.emplace_back(id);
+  }
   return s;
 }
 
 std::vector<Notification> Engine::TakeNotifications() {
   counters_.notifications += notifications_.size();
   return std::exchange(notifications_, {});
+}
+
+void Engine::TrackChanges(EngineChanges* out) {
+  changes_ = out;
+  alerts_.TrackChanges(out != nullptr ? &out->alerts : nullptr);
+  incidents_.TrackChanges(out);
+}
+
+std::vector<IncidentKey> Engine::MembershipsOf(const Alert& a) const {
+  std::vector<IncidentKey> out;
+  auto add = [&](uint32_t slot) {
+    if (const Incident* inc = incidents_.AtSlot(slot)) out.push_back({inc->id_hi, inc->id_lo});
+  };
+  if (a.incident != kNoIncident) add(a.incident);
+  auto it = extra_incidents_.find(a.fingerprint);
+  if (it != extra_incidents_.end()) {
+    for (uint32_t slot : it->second) add(slot);
+  }
+  return out;
+}
+
+Status Engine::RestoreIncident(std::unique_ptr<Incident> inc, const std::vector<std::string>& details, Time now) {
+  return incidents_.Restore(std::move(inc), details, now);
+}
+
+Status Engine::RestoreAlert(const Alert& a, std::span<const Label> labels, std::span<const Label> annotations,
+                            std::string_view generator_url, std::span<const IncidentKey> memberships, Time now) {
+  if (!alerts_.Restore(a, labels, annotations, generator_url, now)) {
+    return Status::Invalid("alert " + a.fingerprint.ToString() + " is stored twice");
+  }
+  Alert* stored = alerts_.FindMutable(a.fingerprint);
+  std::vector<uint32_t> extra;
+  for (const IncidentKey& k : memberships) {
+    const uint32_t slot = incidents_.SlotOf(k);
+    if (slot == kNoIncident) continue;  // forgotten in the same tick as it was written: nothing to keep it for
+    if (stored->incident == kNoIncident) {
+      stored->incident = slot;
+    } else {
+      extra.push_back(slot);
+    }
+  }
+  if (!extra.empty()) extra_incidents_[a.fingerprint] = std::move(extra);
+  if (stored->status == AlertStatus::kFiring) InhibitFiring(a.fingerprint, stored->labels);
+  return Status::Ok();
+}
+
+Status Engine::RestoreSilence(Silence s) {
+  std::string id = s.id;
+  if (!silences_.Restore(std::move(s))) return Status::Invalid("silence " + id + " is stored twice");
+  return Status::Ok();
+}
+
+void Engine::FinishRestore(Time now) {
+  now_ = now;
+  ++mute_changes_;
 }
 
 }  // namespace incidentd::engine

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "engine/alert_store.h"
+#include "engine/changes.h"
 #include "engine/incidents.h"
 #include "engine/inhibitor.h"
 #include "engine/rules.h"
@@ -90,6 +92,21 @@ class Engine {
   // The notifications decided since the last call, in decision order.
   std::vector<Notification> TakeNotifications();
 
+  // Durability. From TrackChanges(out) on, the engine names every alert, incident, member and silence it changes in
+  // `out` (the state store writes them with the tick); null stops it.
+  void TrackChanges(EngineChanges* out);
+  // The incidents the alert is in, its latest first: what its stored record keeps.
+  std::vector<IncidentKey> MembershipsOf(const Alert& a) const;
+  // Recovery, in this order: incidents, then alerts (with the incidents they are in, as MembershipsOf gave them),
+  // then silences, then FinishRestore. `now` is the start's time. A firing alert whose end passed while the daemon
+  // was down gets resolve_timeout from now to be re-sent before it resolves: its stored end is that of its last
+  // change, since unchanged re-sends are not written. Errors name the record and change nothing.
+  Status RestoreIncident(std::unique_ptr<Incident> inc, const std::vector<std::string>& details, Time now);
+  Status RestoreAlert(const Alert& a, std::span<const Label> labels, std::span<const Label> annotations,
+                      std::string_view generator_url, std::span<const IncidentKey> memberships, Time now);
+  Status RestoreSilence(Silence s);
+  void FinishRestore(Time now);
+
   MuteState MuteStateOf(const Alert& a) const;
   // The time of the last tick or command: "now" for readers.
   Time now() const { return now_; }
@@ -125,6 +142,7 @@ class Engine {
   uint64_t mute_changes_ = 0;  // changes to what mutes alerts: silences, inhibiting alerts, rules
   std::vector<Notification> notifications_;
   std::vector<Fingerprint> resolved_scratch_;
+  EngineChanges* changes_ = nullptr;
   // Correlation rules by their alertname="…" matcher, and those without one; indexes into rules_.correlations.
   struct StringHash {
     using is_transparent = void;

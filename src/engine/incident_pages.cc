@@ -84,6 +84,7 @@ void Incidents::Escalate(uint32_t slot, Time now, const RuleSet& rules, const Mu
                          std::vector<Notification>* out) {
   Incident& inc = *slots_[slot];
   inc.escalate_at = Time::max();
+  Changed(inc);
   if (inc.state != IncidentState::kTriggered) return;
   const Policy* policy = rules.FindPolicy(inc.policy);
   if (policy == nullptr || policy->steps.empty()) {
@@ -123,6 +124,7 @@ void Incidents::Escalate(uint32_t slot, Time now, const RuleSet& rules, const Mu
 // Tells the receivers paged so far, and the stakeholders, of a state change; the escalation stops.
 void Incidents::Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out) {
   inc.escalate_at = Time::max();
+  Changed(inc);
   if (!inc.paged) return;  // nobody heard of it: nothing to take back
   const Policy* policy = rules.FindPolicy(inc.policy);
   Decide(inc, event, std::vector<std::string>(inc.paged_receivers), policy ? &policy->inform : nullptr, now, out);
@@ -149,6 +151,7 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
                       std::vector<Notification>* out) {
   Incident& inc = *slots_[slot];
   inc.flush_at = Time::max();
+  Changed(inc);
   // Acknowledged or resolved: nobody is paged for it any more (a reopen schedules a flush again).
   if (inc.state != IncidentState::kTriggered) return;
   const uint32_t active = ActiveAlerts(inc, muted, mute_version);

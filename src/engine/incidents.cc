@@ -9,8 +9,10 @@ namespace {
 
 constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+}  // namespace
+
 // 128 bits as 26 Crockford base32 digits, most significant first (the ULID text form), so ids sort as the bits do.
-std::string EncodeId(uint64_t hi, uint64_t lo) {
+std::string Incidents::IdText(uint64_t hi, uint64_t lo) {
   std::string out(26, '0');
   for (int i = 25; i >= 0; --i) {
     out[i] = kCrockford[lo & 31];
@@ -19,8 +21,6 @@ std::string EncodeId(uint64_t hi, uint64_t lo) {
   }
   return out;
 }
-
-}  // namespace
 
 uint64_t Incidents::GroupKey(const CorrelationRule& rule, const LabelSet& labels) {
   FingerprintBuilder b;
@@ -36,6 +36,7 @@ uint64_t Incidents::GroupKey(const CorrelationRule& rule, const LabelSet& labels
 void Incidents::AddTimeline(Incident& inc, Time at, TimelineKind kind, Fingerprint fp, std::string detail) {
   inc.timeline.push_back(TimelineEntry{at, fp, InternDetail(std::move(detail)), kind});
   inc.updated_at = at;
+  Changed(inc);
 }
 
 // A long history keeps its first half and its latest entries; the middle is counted as dropped. Called once the
@@ -71,6 +72,7 @@ const CorrelationRule* Incidents::RuleOf(Incident& inc, const RuleSet& rules) co
 
 void Incidents::Touch(uint32_t slot, Time now) {
   Slot& s = slot_state_[slot];
+  Changed(*slots_[slot]);
   if (s.dirty) return;
   s.dirty = true;
   s.tick_mark = slots_[slot]->timeline.size();
@@ -89,12 +91,14 @@ void Incidents::SetState(Incident& inc, IncidentState s) {
 void Incidents::ScheduleFlush(uint32_t slot, Time at) {
   Incident& inc = *slots_[slot];
   inc.flush_at = at;
+  Changed(inc);
   timers_.push(Timer{at, inc.id_hi, inc.id_lo, slot, TimerKind::kFlush});
 }
 
 void Incidents::ScheduleEscalation(uint32_t slot, Time at) {
   Incident& inc = *slots_[slot];
   inc.escalate_at = at;
+  Changed(inc);
   timers_.push(Timer{at, inc.id_hi, inc.id_lo, slot, TimerKind::kEscalate});
 }
 
@@ -131,7 +135,7 @@ uint32_t Incidents::Open(const CorrelationRule& rule, uint64_t key, Group& group
   // and the same whatever order a tick's alerts came in.
   inc->id_hi = (ms << 16) | (key >> 48);
   inc->id_lo = (key << 16) | seq;
-  inc->id = EncodeId(inc->id_hi, inc->id_lo);
+  inc->id = IdText(inc->id_hi, inc->id_lo);
   inc->rule = rule.name;
   inc->group_key = key;
   inc->policy = rule.policy;
@@ -203,6 +207,7 @@ uint32_t Incidents::Join(const CorrelationRule& rule, uint64_t key, const Alert&
   const uint8_t priority = rule.priority.For(a.labels);
   auto [it, inserted] = inc.members.try_emplace(a.fingerprint);
   IncidentMember& m = it->second;
+  MemberChanged(inc, a.fingerprint);
   if (!inserted && m.status == AlertStatus::kFiring) {
     // Already firing here (a second Join in one tick): only the priority may have changed.
     --inc.firing_by_priority[m.priority - 1];
@@ -227,6 +232,7 @@ void Incidents::AlertResolved(uint32_t slot, Fingerprint fp, Time now) {
   IncidentMember& m = it->second;
   m.status = AlertStatus::kResolved;
   ++inc.members_version;
+  MemberChanged(inc, fp);
   --inc.firing;
   --inc.firing_by_priority[m.priority - 1];
   if (m.acknowledged) --inc.firing_acknowledged;
@@ -241,6 +247,7 @@ void Incidents::AlertAcknowledged(uint32_t slot, Fingerprint fp, Time now) {
   if (it == inc.members.end() || it->second.status != AlertStatus::kFiring || it->second.acknowledged) return;
   it->second.acknowledged = true;
   ++inc.firing_acknowledged;
+  MemberChanged(inc, fp);
   Touch(slot, now);
 }
 
@@ -350,10 +357,12 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uin
     if (p->firing > 0) {
       // Resolved by hand while alerts still fire: forgetting it would leave them in no incident. It waits.
       p->drop_at = t.at + options_.retention;
+      Changed(*p);
       timers_.push(Timer{p->drop_at, p->id_hi, p->id_lo, t.slot, TimerKind::kDrop});
       continue;
     }
     Incident& inc = *slots_[t.slot];
+    Changed(inc);  // gone: the store deletes it
     for (const auto& [fp, m] : inc.members) forget(t.slot, fp);
     // The group goes too, so groups of high-cardinality labels do not pile up; a later incident of the same group
     // has a later creation time in its id, which keeps ids unique.
@@ -383,6 +392,49 @@ Incident* Incidents::FindMutable(std::string_view id, uint32_t* slot) {
 const Incident* Incidents::Find(std::string_view id) const {
   auto it = by_id_.find(std::string(id));
   return it == by_id_.end() ? nullptr : slots_[it->second].get();
+}
+
+uint32_t Incidents::SlotOf(IncidentKey key) const {
+  auto it = by_id_.find(IdText(key.hi, key.lo));
+  return it == by_id_.end() ? kNoIncident : it->second;
+}
+
+Status Incidents::Restore(std::unique_ptr<Incident> inc, const std::vector<std::string>& details, Time now) {
+  if (by_id_.contains(inc->id)) return Status::Invalid("incident " + inc->id + " is stored twice");
+  for (TimelineEntry& e : inc->timeline) {
+    if (e.detail >= details.size()) return Status::Invalid("incident " + inc->id + ": a timeline detail is missing");
+    e.detail = InternDetail(details[e.detail]);
+  }
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+    slot_state_.emplace_back();
+  }
+  Incident& i = *inc;
+  slots_[slot] = std::move(inc);
+  slot_state_[slot] = Slot{};
+  by_id_.emplace(i.id, slot);
+  if (i.state != IncidentState::kResolved) ++open_;
+  // The group's latest incident is the one it joins; its count of incidents keeps later ids unique.
+  Group& group = groups_[i.group_key];
+  const auto* latest = group.slot == kNoIncident ? nullptr : slots_[group.slot].get();
+  if (latest == nullptr || std::tie(latest->id_hi, latest->id_lo) < std::tie(i.id_hi, i.id_lo)) group.slot = slot;
+  group.opened = std::max<uint32_t>(group.opened, static_cast<uint32_t>(i.id_lo & 0xffff) + 1);
+  // Timers that came due while the daemon was down run once, now.
+  if (i.flush_at != Time::max()) {
+    i.flush_at = std::max(i.flush_at, now);
+    timers_.push(Timer{i.flush_at, i.id_hi, i.id_lo, slot, TimerKind::kFlush});
+  }
+  if (i.escalate_at != Time::max()) {
+    i.escalate_at = std::max(i.escalate_at, now);
+    timers_.push(Timer{i.escalate_at, i.id_hi, i.id_lo, slot, TimerKind::kEscalate});
+  }
+  if (i.drop_at != Time::max()) timers_.push(Timer{i.drop_at, i.id_hi, i.id_lo, slot, TimerKind::kDrop});
+  return Status::Ok();
 }
 
 const Incident* Incidents::AtSlot(uint32_t slot) const { return slot < slots_.size() ? slots_[slot].get() : nullptr; }

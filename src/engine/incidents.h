@@ -28,6 +28,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "engine/changes.h"
 #include "engine/rules.h"
 #include "incidentd/alert.h"
 #include "incidentd/incident.h"
@@ -78,6 +79,18 @@ class Incidents {
                  std::vector<Notification>* out);
 
   const Incident* Find(std::string_view id) const;
+  const Incident* Find(IncidentKey key) const { return Find(IdText(key.hi, key.lo)); }
+  // The incident's slot, kNoIncident when unknown.
+  uint32_t SlotOf(IncidentKey key) const;
+  // 128 bits as the 26-character id (Crockford base32, the ULID text form).
+  static std::string IdText(uint64_t hi, uint64_t lo);
+
+  // Recovery: puts back an incident as the state store kept it. Its timeline's `detail` fields index `details`. Its
+  // timers restart; one that came due while the daemon was down is moved to `now`, so an escalation step or a flush
+  // missed during the downtime happens once, at start. Invalid when its id is already here.
+  Status Restore(std::unique_ptr<Incident> inc, const std::vector<std::string>& details, Time now);
+  // Records every incident and member changed from now on in `out` (incidents and members); null stops it.
+  void TrackChanges(EngineChanges* out) { changes_ = out; }
   // The text of a timeline entry ("triggered -> pd-db", "P3 -> P1", who acknowledged); empty when none.
   std::string_view Detail(const TimelineEntry& e) const { return details_[e.detail]; }
   const Incident* AtSlot(uint32_t slot) const;
@@ -125,6 +138,12 @@ class Incidents {
              std::vector<Notification>* out);
   const CorrelationRule* RuleOf(Incident& inc, const RuleSet& rules) const;
   uint32_t InternDetail(std::string s);
+  void Changed(const Incident& inc) {
+    if (changes_ != nullptr) changes_->incidents.push_back({inc.id_hi, inc.id_lo});
+  }
+  void MemberChanged(const Incident& inc, Fingerprint fp) {
+    if (changes_ != nullptr) changes_->members.push_back({{inc.id_hi, inc.id_lo}, fp});
+  }
   void Trim(Incident& inc);
   bool Page(Incident& inc, uint32_t slot, NotifyEvent event, Time now, const RuleSet& rules,
             std::vector<Notification>* out);
@@ -157,6 +176,7 @@ class Incidents {
   // Incidents opened this tick, whose titles Settle renders.
   std::vector<uint32_t> pending_titles_;
   std::function<const LabelSet*(Fingerprint)> labels_of_;
+  EngineChanges* changes_ = nullptr;
 
  public:
   // How Settle finds an alert's labels (for titles). Set once by the engine.

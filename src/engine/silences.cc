@@ -136,9 +136,20 @@ void Silences::ForEach(const std::function<void(const Silence&)>& fn) const {
   for (const Silence& s : silences_) fn(s);
 }
 
-void Silences::Collect(Time now) {
+void Silences::Collect(Time now, std::vector<std::string>* dropped) {
   const Time cutoff = now - options_.retention;
-  std::erase_if(silences_, [&](const Silence& s) { return s.ends_at <= cutoff; });
+  std::erase_if(silences_, [&](const Silence& s) {
+    if (s.ends_at > cutoff) return false;
+    if (dropped != nullptr) dropped->push_back(s.id);
+    return true;
+  });
+}
+
+bool Silences::Restore(Silence s) {
+  auto at = LowerBound(s.id);
+  if (at != silences_.end() && at->id == s.id) return false;
+  silences_.insert(at, std::move(s));
+  return true;
 }
 
 size_t Silences::size() const { return silences_.size(); }

@@ -61,8 +61,10 @@ class Silences {
   bool Muted(const LabelSet& labels, Time now) const;
   // Calls fn(const Silence&) for every silence held, in id order.
   void ForEach(const std::function<void(const Silence&)>& fn) const;
-  // Drops silences expired for longer than the retention.
-  void Collect(Time now);
+  // Drops silences expired for longer than the retention, appending their ids to `dropped` when given.
+  void Collect(Time now, std::vector<std::string>* dropped = nullptr);
+  // Recovery: puts back a silence as the state store kept it. False when its id is already here.
+  bool Restore(Silence s);
   size_t size() const;
   size_t active(Time now) const;
 

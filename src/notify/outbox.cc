@@ -120,14 +120,19 @@ void Outbox::Enqueue(std::vector<Notification> list) {
   Dispatch(std::move(sends));
 }
 
-void Outbox::Restore(std::vector<Notification> unfinished, std::vector<std::string> finished_keys) {
+void Outbox::Restore(std::vector<Notification> unfinished, std::vector<DeliveryRecord> finished) {
   Sends sends;
   {
     std::lock_guard lock(mu_);
-    for (std::string& k : finished_keys) log_.emplace(std::move(k), DeliveryState::kDelivered);
-    OutboxJournal* journal = std::exchange(journal_, nullptr);  // already journaled
+    std::stable_sort(finished.begin(), finished.end(),
+                     [](const DeliveryRecord& a, const DeliveryRecord& b) { return a.finished_at < b.finished_at; });
+    for (DeliveryRecord& r : finished) {
+      if (!log_.emplace(r.key, r.state).second) continue;
+      if (r.state == DeliveryState::kFailed) ++dead_;
+      finished_.push_back(std::move(r));
+    }
     for (Notification& n : unfinished) Admit(std::move(n), &sends);
-    journal_ = journal;
+    Prune(clock_.Now());
     Pump(&sends);
   }
   changed_.notify_all();
@@ -145,7 +150,6 @@ void Outbox::Admit(Notification n, Sends* sends) {
   e->lane = LaneKey(n);
   auto p = pagers_.find(n.receiver);
   e->n = std::move(n);
-  if (journal_ != nullptr) journal_->Accepted(e->n);
   ++depth_;
   if (p == pagers_.end()) {
     e->record.last_error = "no receiver named '" + e->record.receiver + "'";

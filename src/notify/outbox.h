@@ -11,8 +11,8 @@
 // - The notification log: every key (Notification::Key) that was queued is remembered — delivered, failed or
 //   still queued — for log_retention, and a key seen again is dropped, so a (incident, decision, receiver) is sent
 //   once even when the same notification is offered twice (a replayed outbox after a restart).
-// - Durability: an OutboxJournal, when set, hears of every notification accepted and every one finished; the
-//   state store writes them with the engine's tick, and Restore puts the unfinished back after a restart.
+// - Durability: the engine's tick writes the notifications it decided before they are enqueued; an OutboxJournal,
+//   when set, hears of every one finished, and Restore puts the unfinished back after a restart.
 //
 // Thread rule: every method is safe from any thread. Sends run on the io_context; one mutex guards the queues
 // (notifications are far fewer than alerts, and no I/O happens under it). Destroy an Outbox only after the
@@ -75,12 +75,12 @@ struct DeliveryRecord {
   std::string last_error;  // never holds a secret
 };
 
-// Where the state store learns of the outbox's changes. Called under the outbox's lock: implementations only
-// record (the store writes them with the next tick), never block.
+// Where the state store learns that a notification is finished (delivered, failed or skipped). Accepted
+// notifications need no call: the engine's tick that decided them wrote them before they reached the outbox. Called
+// under the outbox's lock: implementations write without waiting for the disk.
 class OutboxJournal {
  public:
   virtual ~OutboxJournal() = default;
-  virtual void Accepted(const Notification& n) = 0;
   virtual void Finished(const DeliveryRecord& r) = 0;
 };
 
@@ -104,9 +104,9 @@ class Outbox {
   // Queues notifications (in decision order) and starts their lanes. A key already known is dropped; a notification
   // for a receiver without a pager becomes a dead letter at once.
   void Enqueue(std::vector<Notification> list);
-  // Puts back notifications a previous run accepted and did not finish, and the keys it finished (the log), before
-  // any Enqueue. Used by recovery.
-  void Restore(std::vector<Notification> unfinished, std::vector<std::string> finished_keys);
+  // Puts back notifications a previous run accepted and did not finish (in decision order per lane), and the records
+  // it finished (the log), before any Enqueue. Used by recovery.
+  void Restore(std::vector<Notification> unfinished, std::vector<DeliveryRecord> finished);
   void SetJournal(OutboxJournal* journal);
   // Replaces the receivers of the same names and adds new ones (a rule reload): new notifications use the new
   // pagers, those already queued keep the pager they were queued with. A receiver the new rules dropped stays known,

@@ -13,6 +13,23 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
+// A command that changed nothing (it was refused) answers whatever the tick's write does.
+EngineLoop::Reply Now(const http::Responder& respond, http::Response r) {
+  respond(std::move(r));
+  return {};
+}
+
+// A command that changed state answers once the change is written; 503 when the store failed, so a client never
+// hears that something was done that a crash would undo.
+EngineLoop::Reply WhenWritten(const http::Responder& respond, http::Response r) {
+  return [respond, r = std::move(r)](const Status& durable) mutable {
+    if (durable.ok()) return respond(std::move(r));
+    http::Response e = http::ErrorResponse(503, durable.message());
+    e.headers.emplace_back("Retry-After", "1");
+    respond(std::move(e));
+  };
+}
+
 unsigned HttpStatusOf(const Status& s) {
   switch (s.code()) {
     case StatusCode::kNotFound:
@@ -73,8 +90,8 @@ void AddIncidentRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<c
       std::string by = Actor(req, *auth, *who);
       if (!loop.Execute([id = std::string(req.path_params[0]), by, ack, respond](engine::Engine& e, Time now) {
             Status s = ack ? e.Acknowledge(id, by, now) : e.Resolve(id, by, now);
-            if (!s.ok()) return respond(http::ErrorResponse(HttpStatusOf(s), s.message()));
-            respond(Json(api::RenderIncident(e, *e.incidents().Find(id))));
+            if (!s.ok()) return Now(respond, http::ErrorResponse(HttpStatusOf(s), s.message()));
+            return WhenWritten(respond, Json(api::RenderIncident(e, *e.incidents().Find(id))));
           })) {
         ShuttingDown(respond);
       }
@@ -104,11 +121,11 @@ void AddSilenceRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<co
         if (!s.ok()) return respond(http::ErrorResponse(400, s.status().message()));
         if (!loop.Execute([s = std::move(*s), id = api::NewSilenceId(), respond](engine::Engine& e, Time now) mutable {
               Result<std::string> r = e.UpsertSilence(std::move(s), id, now);
-              if (!r.ok()) return respond(http::ErrorResponse(HttpStatusOf(r.status()), r.status().message()));
+              if (!r.ok()) return Now(respond, http::ErrorResponse(HttpStatusOf(r.status()), r.status().message()));
               std::string body;
               JsonWriter w(body);
               w.BeginObject().Field("silenceID", *r).EndObject();
-              respond(Json(std::move(body)));
+              return WhenWritten(respond, Json(std::move(body)));
             })) {
           ShuttingDown(respond);
         }
@@ -129,10 +146,10 @@ void AddSilenceRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<co
                if (!who.ok()) return respond(Unauthorized(who.status()));
                if (!loop.Execute([id = std::string(req.path_params[0]), respond](engine::Engine& e, Time now) {
                      Status s = e.ExpireSilence(id, now);
-                     if (!s.ok()) return respond(http::ErrorResponse(HttpStatusOf(s), s.message()));
+                     if (!s.ok()) return Now(respond, http::ErrorResponse(HttpStatusOf(s), s.message()));
                      http::Response r;
                      r.body.clear();
-                     respond(std::move(r));
+                     return WhenWritten(respond, std::move(r));
                    })) {
                  ShuttingDown(respond);
                }

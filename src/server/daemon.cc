@@ -23,6 +23,7 @@
 #include "server/token_auth.h"
 #include "sources/http/http_server.h"
 #include "sources/http/router.h"
+#include "store/state_store.h"
 
 namespace incidentd::server {
 
@@ -35,6 +36,9 @@ struct Daemon::Parts {
   observability::Gauge* reload_ok = nullptr;
   observability::Gauge* reload_time = nullptr;
   observability::Registry metrics;
+  store::WrapWrites wrap_store;
+  // Before the engine, loop and outbox, so it outlives them: the loop commits to it and the outbox journals to it.
+  std::unique_ptr<store::StateStore> store;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<EngineLoop> loop;
   std::unique_ptr<http::Router> router;
@@ -83,13 +87,15 @@ EngineLoop::TickHook MakeHeartbeat(observability::Registry& registry, const std:
 
 }  // namespace
 
-Daemon::Daemon(config::Config config, const Clock* clock)
+Daemon::Daemon(config::Config config, const Clock* clock, store::WrapWrites wrap_store)
     : config_(std::move(config)), parts_(std::make_unique<Parts>()) {
   Parts& p = *parts_;
+  p.wrap_store = std::move(wrap_store);
   const Clock& c = clock ? *clock : p.system_clock;
   engine::EngineOptions eo;
   eo.alerts.resolve_timeout = config_.resolve_timeout;
   eo.alerts.resolved_retention = config_.engine.resolved_retention;
+  eo.incidents.retention = config_.storage.retention;
   p.engine = std::make_unique<engine::Engine>(eo, config_.rules);
   p.clock = &c;
   p.loop = std::make_unique<EngineLoop>(*p.engine, c, config_.engine.queue_capacity, MakeHeartbeat(p.metrics, p.outbox),
@@ -169,6 +175,9 @@ Status Daemon::Start() {
   oo.log_retention = config_.notify.log_retention;
   p.outbox = std::make_unique<notify::Outbox>(p.ioc, *p.clock, *p.http_client, std::move(*pagers), oo, &p.metrics);
 
+  s = Recover();
+  if (!s.ok()) return s;
+
   p.loop->Start();
   p.work.emplace(p.ioc.get_executor());
   for (int i = 0; i < config_.http.io_threads; ++i) p.threads.emplace_back([&p] { p.ioc.run(); });
@@ -179,6 +188,40 @@ Status Daemon::Start() {
       "rules, {} policies)",
       host, p.server->port(), config_.http.io_threads, config_.data_dir, config_.rule_paths.size(),
       config_.rules.correlations.size(), config_.rules.inhibit.size(), config_.rules.policies.size());
+  return Status::Ok();
+}
+
+// Opens the state store, loads it into the engine and the outbox, and makes the engine loop write each tick to it.
+// The I/O threads are not running yet: requests wait until the state is back, and /readyz answers only then.
+Status Daemon::Recover() {
+  Parts& p = *parts_;
+  store::StoreOptions so;
+  so.dir = (std::filesystem::path(config_.data_dir) / "state").string();
+  so.sync = config_.storage.sync;
+  so.log_retention = config_.notify.log_retention;
+  so.wrap = p.wrap_store;
+  Result<std::unique_ptr<store::StateStore>> opened = store::StateStore::Open(so, &p.metrics);
+  if (!opened.ok()) return opened.status();
+  p.store = std::move(*opened);
+  store::RecoveredOutbox outbox;
+  store::RecoveryStats stats;
+  Status s = p.store->Recover(*p.engine, p.clock->Now(), &outbox, &stats);
+  if (!s.ok()) return s;
+  p.outbox->SetJournal(p.store.get());
+  p.outbox->Restore(std::move(outbox.pending), std::move(outbox.finished));
+  store::StateStore* st = p.store.get();
+  p.loop->SetCommit([st](const engine::Engine& e, const std::vector<Notification>& decided, Time now) {
+    return st->Commit(e, decided, now);
+  });
+  p.metrics.AddGaugeFunction("incidentd_store_disk_bytes", "Bytes of the state store's files on disk.", {},
+                             [st] { return static_cast<double>(st->DiskBytes()); });
+  p.metrics.GetGauge("incidentd_store_recovery_seconds", "How long the last start took to load the state store.")
+      .Set(stats.seconds);
+  spdlog::info(
+      "state recovered from {} in {:.2f} s: {} alerts, {} incidents ({} members, {} timeline entries), {} silences, "
+      "{} notifications to send, {} in the log (sync {})",
+      so.dir, stats.seconds, stats.alerts, stats.incidents, stats.members, stats.timeline, stats.silences,
+      stats.pending, stats.finished, so.sync ? "on" : "off");
   return Status::Ok();
 }
 
@@ -201,7 +244,10 @@ Status Daemon::Reload() {
   // Receivers first, so the new rules never name a receiver the outbox does not know yet.
   p.outbox->SetPagers(std::move(*pagers));
   std::shared_ptr<engine::RuleSet> rules = std::make_shared<engine::RuleSet>(next->rules);
-  if (!p.loop->Execute([rules](engine::Engine& e, Time) { e.SetRules(std::move(*rules)); }) ||
+  if (!p.loop->Execute([rules](engine::Engine& e, Time) {
+        e.SetRules(std::move(*rules));
+        return EngineLoop::Reply();
+      }) ||
       !p.loop->Sync(std::chrono::seconds(10))) {
     return fail(Status::Unavailable("the engine did not take the new rules (stopping?)"));
   }
@@ -239,7 +285,7 @@ void Daemon::Stop() {
   }
   p.loop->Stop();  // applies what is queued
   if (p.outbox) {
-    // Requests in flight get a moment to finish; what waits for a retry is left (and lost until the store keeps it).
+    // Requests in flight get a moment to finish; what waits for a retry stays in the store for the next start.
     auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::steady_clock::duration>(
                                                            config_.http.shutdown_timeout, std::chrono::seconds(5));
     p.outbox->WaitUntilIdle(deadline);

@@ -1,8 +1,10 @@
 // Daemon: the composition root. Builds every part from a Config, wires them, runs them, stops them in order.
 //
-// Start binds the listener, builds the receivers' pagers and the outbox, starts the engine loop and the I/O threads,
-// and turns ready. Stop (any thread, also from a signal) turns not-ready, stops accepting, lets in-flight requests
-// finish for up to http.shutdown_timeout, drains the engine queue, gives notifications being sent up to 5 s, then
+// Start binds the listener, builds the receivers' pagers and the outbox, opens the state store under
+// data_dir/state and recovers from it (alerts, incidents, silences, the outbox), starts the engine loop and the I/O
+// threads, and turns ready. A store that cannot be opened or read stops the start with its error.
+// Stop (any thread, also from a signal) turns not-ready, stops accepting, lets in-flight requests finish for up to
+// http.shutdown_timeout, drains the engine queue (each tick written), gives notifications being sent up to 5 s, then
 // stops the threads. RunUntilSignal does Start, waits for SIGTERM or SIGINT, and Stops.
 //
 // Thread rule: Start, then Stop once; port() after Start.
@@ -16,13 +18,15 @@
 #include "incidentd/clock.h"
 #include "incidentd/status.h"
 #include "pagers/pager.h"
+#include "store/state_store.h"
 
 namespace incidentd::server {
 
 class Daemon {
  public:
-  // clock: the engine's time source; the system clock when null.
-  explicit Daemon(config::Config config, const Clock* clock = nullptr);
+  // clock: the engine's time source; the system clock when null. wrap_store: tests only, wraps the state store's
+  // writes (to make them fail).
+  explicit Daemon(config::Config config, const Clock* clock = nullptr, store::WrapWrites wrap_store = {});
   ~Daemon();
 
   Status Start();
@@ -39,6 +43,7 @@ class Daemon {
 
  private:
   struct Parts;
+  Status Recover();
   config::Config config_;
   std::unique_ptr<Parts> parts_;
 };

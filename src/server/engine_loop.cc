@@ -63,9 +63,29 @@ bool EngineLoop::Execute(CommandFn fn) {
   return true;
 }
 
-void EngineLoop::Deliver() {
-  std::vector<Notification> out = engine_.TakeNotifications();
-  if (!out.empty() && notify_) notify_(std::move(out));
+Status EngineLoop::Commit(Time now) {
+  std::vector<Notification> decided = engine_.TakeNotifications();
+  if (held_.empty()) {
+    held_ = std::move(decided);
+  } else {
+    held_.insert(held_.end(), std::make_move_iterator(decided.begin()), std::make_move_iterator(decided.end()));
+  }
+  Status durable = commit_ ? commit_(engine_, held_, now) : Status::Ok();
+  if (!durable.ok()) {
+    // Rate-limited: a failing disk fails every tick.
+    ++commit_errors_unlogged_;
+    const auto t = std::chrono::steady_clock::now();
+    if (t - commit_error_logged_ >= std::chrono::seconds(10)) {
+      spdlog::error("{} ({} failed writes; answering 503 until a write succeeds, {} notifications held)",
+                    durable.message(), commit_errors_unlogged_, held_.size());
+      commit_error_logged_ = t;
+      commit_errors_unlogged_ = 0;
+    }
+    return durable;
+  }
+  if (!held_.empty() && notify_) notify_(std::move(held_));
+  held_.clear();
+  return durable;
 }
 
 bool EngineLoop::Sync(std::chrono::milliseconds within) {
@@ -86,6 +106,7 @@ void EngineLoop::Poke() {
 void EngineLoop::Run() {
   std::vector<Item> work;
   std::vector<BatchReceipt> receipts;
+  std::vector<Reply> replies;
   for (;;) {
     bool stop;
     {
@@ -119,10 +140,11 @@ void EngineLoop::Run() {
       alerts += item.batch.size();
     }
     engine_.Advance(now);
+    replies.clear();
     for (Item& item : work) {
-      if (item.command) item.command(engine_, now);
+      if (item.command) replies.push_back(item.command(engine_, now));
     }
-    Deliver();
+    const Status durable = Commit(now);
     queued_alerts_.fetch_sub(alerts, std::memory_order_relaxed);
     // The metrics first, so that a sender who reads them after its answer sees its batch counted.
     if (hook_) hook_(engine_, batches, alerts);
@@ -130,8 +152,11 @@ void EngineLoop::Run() {
     size_t i = 0;
     for (Item& item : work) {
       if (item.read || item.command) continue;
-      if (item.done) item.done(receipts[i]);
+      if (item.done) item.done(durable.ok() ? receipts[i] : BatchReceipt{durable});
       ++i;
+    }
+    for (Reply& reply : replies) {
+      if (reply) reply(durable);
     }
     for (Item& item : work) {
       if (item.read) item.read(engine_);

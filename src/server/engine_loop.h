@@ -1,7 +1,9 @@
 // EngineLoop: the engine's thread. It owns the Engine and feeds it in ticks from a bounded queue.
 //
 // A tick: take everything queued (batches from the I/O threads, reads from the API), apply the batches with one
-// `now` from the clock, advance the timers, then answer: each batch's `done`, then each read. The queue is bounded
+// `now` from the clock, advance the timers, run the commands, write the tick's changes to the state store (one synced
+// write: this is where many requests share one fsync), and only then hand the notifications to the outbox and
+// answer: each batch's `done`, each command's reply, then each read. The queue is bounded
 // in alerts, not requests, so memory stays bounded whatever the batch sizes; a full queue refuses (HTTP 503).
 // Producers take the queue's mutex only to append a pointer-sized item, once per request, never per alert.
 //
@@ -24,8 +26,15 @@ namespace incidentd::server {
 class EngineLoop final : public AlertSink {
  public:
   using ReadFn = std::function<void(const engine::Engine&)>;
-  // A command (acknowledge, resolve, silences): runs on the loop's thread with the tick's `now`.
-  using CommandFn = std::function<void(engine::Engine&, Time now)>;
+  // A command's answer, called once its tick's changes are written: `durable` not ok means they were not (the
+  // store failed) and the caller must not be told it worked.
+  using Reply = std::function<void(const Status& durable)>;
+  // A command (acknowledge, resolve, silences): runs on the loop's thread with the tick's `now`; returns its answer
+  // (or an empty function).
+  using CommandFn = std::function<Reply(engine::Engine&, Time now)>;
+  // Writes the tick's changes and the notifications it decided (with any held from ticks whose write failed) before
+  // anyone hears of them. Not ok: the tick's senders get that status (HTTP 503), its notifications are held.
+  using CommitFn = std::function<Status(const engine::Engine&, const std::vector<Notification>& decided, Time now)>;
   // Receives the notifications the engine decided, after each tick or command, on the loop's thread.
   using NotifyFn = std::function<void(std::vector<Notification>&&)>;
   // Called on the loop's thread after each tick that did work, for metrics.
@@ -35,6 +44,8 @@ class EngineLoop final : public AlertSink {
              NotifyFn notify = {});
   ~EngineLoop() override;
 
+  // The state store's write; set before Start. Without one, nothing is written.
+  void SetCommit(CommitFn commit) { commit_ = std::move(commit); }
   void Start();
   // Refuses new work, finishes what is queued, and joins the thread.
   void Stop();
@@ -59,7 +70,7 @@ class EngineLoop final : public AlertSink {
     ReadFn read;
     CommandFn command;
   };
-  void Deliver();
+  Status Commit(Time now);
   void Run();
 
   engine::Engine& engine_;
@@ -67,6 +78,10 @@ class EngineLoop final : public AlertSink {
   const size_t capacity_;
   TickHook hook_;
   NotifyFn notify_;
+  CommitFn commit_;
+  std::vector<Notification> held_;  // decided by ticks not yet written
+  std::chrono::steady_clock::time_point commit_error_logged_{};
+  size_t commit_errors_unlogged_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;

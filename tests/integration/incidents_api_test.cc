@@ -429,6 +429,7 @@ TEST_F(IncidentsApiTest, TheOrderOfAlertsInARequestLeavesNoTrace) {
   StartWithRules();
   Result<config::Config> config = config::LoadConfig((dir_ / "c.yaml").string());
   ASSERT_TRUE(config.ok()) << config.status().message();
+  config->data_dir = (dir_ / "other-data").string();  // a second daemon needs a store of its own
   server::Daemon other(std::move(*config), &clock_);
   ASSERT_TRUE(other.Start().ok());
   TestClient c1 = Client();

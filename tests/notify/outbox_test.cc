@@ -106,9 +106,21 @@ TEST_F(OutboxTest, AKeySeenBeforeIsNotSentAgain) {
 
 TEST_F(OutboxTest, RestoreSkipsWhatThePreviousRunFinishedAndSendsTheRest) {
   Make(One(sink_.url()));
-  outbox_->Restore({N("I1", 1, "a"), N("I1", 2, "a", NotifyEvent::kResolved)}, {"I1/1/a"});
+  DeliveryRecord done;
+  done.key = "I1/1/a";
+  done.incident_id = "I1";
+  done.receiver = "a";
+  done.seq = 1;
+  done.state = DeliveryState::kFailed;
+  done.finished_at = clock_.Now();
+  outbox_->Restore({N("I1", 1, "a"), N("I1", 2, "a", NotifyEvent::kResolved)}, {done});
   ASSERT_TRUE(Drained());
   EXPECT_EQ(Bodies(), (std::vector<std::string>{"resolved I1 2"}));
+  // The restored record is listed as it finished, and counts as a dead letter.
+  EXPECT_EQ(outbox_->dead_letters(), 1u);
+  auto failed = outbox_->List([](const DeliveryRecord& r) { return r.state == DeliveryState::kFailed; }, 10);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].key, "I1/1/a");
 }
 
 TEST_F(OutboxTest, ALaneSendsInDecisionOrderThroughFailures) {

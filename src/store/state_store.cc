@@ -1,0 +1,446 @@
+#include "store/state_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <tuple>
+
+#include "store/codec.h"
+
+namespace incidentd::store {
+namespace {
+
+enum Family : size_t { kMeta, kAlerts, kIncidents, kMembers, kTimeline, kSilences, kOutbox, kLog, kFamilies };
+constexpr const char* kFamilyNames[kFamilies] = {"default",  "alerts",   "incidents", "members",
+                                                 "timeline", "silences", "outbox",    "notification_log"};
+constexpr char kFormatKey[] = "format";
+constexpr Duration kLogTrimEvery = std::chrono::minutes(1);
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+engine::IncidentKey Next(engine::IncidentKey k) { return {k.lo == UINT64_MAX ? k.hi + 1 : k.hi, k.lo + 1}; }
+
+class RocksTarget final : public WriteTarget {
+ public:
+  explicit RocksTarget(rocksdb::DB* db) : db_(db) {}
+  Status Write(rocksdb::WriteBatch* batch, bool sync) override {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    rocksdb::Status s = db_->Write(wo, batch);
+    if (!s.ok()) return Status::Unavailable("store: write failed: " + s.ToString());
+    return Status::Ok();
+  }
+
+ private:
+  rocksdb::DB* db_;
+};
+
+}  // namespace
+
+struct StateStore::Handles {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cf;
+  ~Handles() {
+    for (rocksdb::ColumnFamilyHandle* c : cf) {
+      if (c != nullptr) db->DestroyColumnFamilyHandle(c);
+    }
+    cf.clear();
+    if (db) db->Close();
+  }
+};
+
+StateStore::StateStore(StoreOptions options, observability::Registry* metrics)
+    : options_(std::move(options)), h_(std::make_unique<Handles>()) {
+  static observability::Registry unused;
+  observability::Registry& m = metrics ? *metrics : unused;
+  commits_ = &m.GetCounter("incidentd_store_commits_total", "Engine ticks written to the state store.");
+  commit_errors_ = &m.GetCounter("incidentd_store_commit_errors_total",
+                                 "Tick writes that failed (their senders were answered 503).");
+  bytes_written_ =
+      &m.GetCounter("incidentd_store_written_bytes_total", "Bytes of the tick writes (before compression).");
+  journal_errors_ = &m.GetCounter("incidentd_store_journal_errors_total",
+                                  "Finished notifications the store could not record (they may be sent again).");
+  commit_seconds_ = &m.GetHistogram("incidentd_store_commit_seconds", "How long a tick's synced write took.", {},
+                                    observability::LatencyBuckets());
+}
+
+StateStore::~StateStore() = default;
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(StoreOptions options, observability::Registry* metrics) {
+  std::unique_ptr<StateStore> s(new StateStore(std::move(options), metrics));
+  const std::string& dir = s->options_.dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Unavailable("store: cannot create " + dir + ": " + ec.message());
+
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.paranoid_checks = true;
+  o.IncreaseParallelism(2);
+  o.max_background_jobs = 2;
+  o.keep_log_file_num = 3;
+  o.max_total_wal_size = 256 << 20;
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;  // a torn last record after a crash is cut
+  rocksdb::ColumnFamilyOptions cfo;
+  cfo.write_buffer_size = 64 << 20;
+  cfo.compression = rocksdb::kLZ4Compression;
+  cfo.bottommost_compression = rocksdb::kZSTD;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_size = 16 << 10;
+  cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (size_t i = 0; i < kFamilies; ++i) families.emplace_back(kFamilyNames[i], cfo);
+  rocksdb::DB* db = nullptr;
+  rocksdb::DBOptions dbo(o);
+  rocksdb::Status st = rocksdb::DB::Open(dbo, dir, families, &s->h_->cf, &db);
+  if (!st.ok()) {
+    std::string hint;
+    if (st.IsIOError() && st.ToString().find("lock") != std::string::npos) {
+      hint = " (is another incidentd running with this data_dir?)";
+    }
+    return Status::Unavailable("store: cannot open " + dir + ": " + st.ToString() + hint);
+  }
+  s->h_->db.reset(db);
+
+  std::string format;
+  st = db->Get(rocksdb::ReadOptions(), s->h_->cf[kMeta], kFormatKey, &format);
+  if (st.IsNotFound()) {
+    // A new store, or one from before the format key: only an empty one may be taken as new.
+    for (size_t i = 1; i < kFamilies; ++i) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), s->h_->cf[i]));
+      it->SeekToFirst();
+      if (it->Valid()) {
+        return Status::Invalid("store: " + dir + " has data but no format version; refusing to guess its layout");
+      }
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    st = db->Put(wo, s->h_->cf[kMeta], kFormatKey, std::to_string(kFormat));
+    if (!st.ok()) return Status::Unavailable("store: cannot initialize " + dir + ": " + st.ToString());
+  } else if (!st.ok()) {
+    return Status::Unavailable("store: cannot read " + dir + ": " + st.ToString());
+  } else if (format != std::to_string(kFormat)) {
+    return Status::Invalid("store: " + dir + " has format " + format + "; this incidentd reads format " +
+                           std::to_string(kFormat));
+  }
+  s->target_ = std::make_unique<RocksTarget>(db);
+  if (s->options_.wrap) s->target_ = s->options_.wrap(std::move(s->target_));
+  return s;
+}
+
+uint64_t StateStore::DiskBytes() const {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(options_.dir, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
+}
+
+Status StateStore::Recover(engine::Engine& engine, Time now, RecoveredOutbox* outbox, RecoveryStats* stats) {
+  const auto start = std::chrono::steady_clock::now();
+  Status s = Load(engine, now, outbox, stats);
+  if (!s.ok()) return s;
+  engine.FinishRestore(now);
+  engine.incidents().ForEach([&](const Incident& inc) {
+    marks_[{inc.id_hi, inc.id_lo}] = TimelineMark{inc.timeline.size() + inc.timeline_dropped, inc.timeline_dropped};
+  });
+  engine.TrackChanges(&changes_);
+  stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return Status::Ok();
+}
+
+Status StateStore::Load(engine::Engine& engine, Time now, RecoveredOutbox* outbox, RecoveryStats* stats) {
+  rocksdb::DB& db = *h_->db;
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  ro.fill_cache = false;
+  auto bad = [&](Family f, std::string_view key, std::string_view what) {
+    return Status::Invalid("store: " + options_.dir + ": " + kFamilyNames[f] + " record " + Hex(key) + ": " +
+                           std::string(what) + "; refusing to start with part of the state");
+  };
+  auto iterator = [&](Family f) {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, h_->cf[f]));
+    it->SeekToFirst();
+    return it;
+  };
+
+  // Incidents, with their members and timelines: three iterators walking the same key order.
+  {
+    auto inc_it = iterator(kIncidents);
+    auto mem_it = iterator(kMembers);
+    auto tl_it = iterator(kTimeline);
+    for (; inc_it->Valid(); inc_it->Next()) {
+      engine::IncidentKey key;
+      if (!ParseIncidentKey(inc_it->key().ToStringView(), &key) || inc_it->key().size() != 16) {
+        return bad(kIncidents, inc_it->key().ToStringView(), "bad key");
+      }
+      auto inc = std::make_unique<Incident>();
+      if (!DecodeIncident(inc_it->value().ToStringView(), key, inc.get())) {
+        return bad(kIncidents, inc_it->key().ToStringView(), "malformed value");
+      }
+      inc->id = engine::Incidents::IdText(key.hi, key.lo);
+      // Members of incidents before this one have no incident: left over from a forget cut short; skipped.
+      for (; mem_it->Valid(); mem_it->Next()) {
+        engine::IncidentKey mk;
+        std::string_view k = mem_it->key().ToStringView();
+        if (k.size() != 24 || !ParseIncidentKey(k, &mk)) return bad(kMembers, k, "bad key");
+        if (mk > key) break;
+        if (mk < key) continue;
+        IncidentMember m;
+        if (!DecodeMember(mem_it->value().ToStringView(), &m)) return bad(kMembers, k, "malformed value");
+        Fingerprint fp;
+        ParseAlertKey(k.substr(16), &fp);
+        inc->members.emplace(fp, m);
+        if (m.status == AlertStatus::kFiring) {
+          ++inc->firing;
+          ++inc->firing_by_priority[m.priority - 1];
+          if (m.acknowledged) ++inc->firing_acknowledged;
+        }
+        ++stats->members;
+      }
+      std::vector<std::string> details{""};
+      for (; tl_it->Valid(); tl_it->Next()) {
+        engine::IncidentKey tk;
+        std::string_view k = tl_it->key().ToStringView();
+        if (k.size() != 24 || !ParseIncidentKey(k, &tk)) return bad(kTimeline, k, "bad key");
+        if (tk > key) break;
+        if (tk < key) continue;
+        TimelineEntry e;
+        if (!DecodeTimelineEntry(tl_it->value().ToStringView(), &e, &details)) {
+          return bad(kTimeline, k, "malformed value");
+        }
+        inc->timeline.push_back(e);
+        ++stats->timeline;
+      }
+      if (inc->timeline.size() > Incident::kTimelineLimit) {
+        return bad(kIncidents, inc_it->key().ToStringView(), "more timeline entries than the limit");
+      }
+      Status s = engine.RestoreIncident(std::move(inc), details, now);
+      if (!s.ok()) return bad(kIncidents, inc_it->key().ToStringView(), s.message());
+      ++stats->incidents;
+    }
+    for (auto* it : {inc_it.get(), mem_it.get(), tl_it.get()}) {
+      if (!it->status().ok()) return Status::Unavailable("store: reading incidents: " + it->status().ToString());
+    }
+  }
+
+  // Alerts.
+  {
+    auto it = iterator(kAlerts);
+    DecodedAlert d;
+    for (; it->Valid(); it->Next()) {
+      Fingerprint fp;
+      std::string_view k = it->key().ToStringView();
+      if (!ParseAlertKey(k, &fp)) return bad(kAlerts, k, "bad key");
+      d = DecodedAlert();
+      if (!DecodeAlert(it->value().ToStringView(), fp, &d)) return bad(kAlerts, k, "malformed value");
+      Status s = engine.RestoreAlert(d.alert, d.labels, d.annotations, d.generator_url, d.memberships, now);
+      if (!s.ok()) return bad(kAlerts, k, s.message());
+      ++stats->alerts;
+    }
+    if (!it->status().ok()) return Status::Unavailable("store: reading alerts: " + it->status().ToString());
+  }
+
+  // Silences.
+  {
+    auto it = iterator(kSilences);
+    for (; it->Valid(); it->Next()) {
+      engine::Silence silence;
+      std::string_view k = it->key().ToStringView();
+      if (!DecodeSilence(it->value().ToStringView(), k, &silence)) return bad(kSilences, k, "malformed value");
+      Status s = engine.RestoreSilence(std::move(silence));
+      if (!s.ok()) return bad(kSilences, k, s.message());
+      ++stats->silences;
+    }
+    if (!it->status().ok()) return Status::Unavailable("store: reading silences: " + it->status().ToString());
+  }
+
+  // The outbox: decided and unfinished, in decision order per incident.
+  {
+    auto it = iterator(kOutbox);
+    for (; it->Valid(); it->Next()) {
+      Notification n;
+      if (!DecodeNotification(it->value().ToStringView(), &n)) {
+        return bad(kOutbox, it->key().ToStringView(), "malformed value");
+      }
+      outbox->pending.push_back(std::move(n));
+    }
+    if (!it->status().ok()) return Status::Unavailable("store: reading the outbox: " + it->status().ToString());
+    std::sort(outbox->pending.begin(), outbox->pending.end(), [](const Notification& a, const Notification& b) {
+      return std::tie(a.incident_id, a.seq, a.receiver) < std::tie(b.incident_id, b.seq, b.receiver);
+    });
+    stats->pending = outbox->pending.size();
+  }
+
+  // The notification log within its retention.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, h_->cf[kLog]));
+    const std::string from = TimeKey(now - options_.log_retention);
+    for (it->Seek(from); it->Valid(); it->Next()) {
+      notify::DeliveryRecord r;
+      if (!DecodeDeliveryRecord(it->value().ToStringView(), &r)) {
+        return bad(kLog, it->key().ToStringView(), "malformed value");
+      }
+      outbox->finished.push_back(std::move(r));
+    }
+    if (!it->status().ok()) return Status::Unavailable("store: reading the log: " + it->status().ToString());
+    stats->finished = outbox->finished.size();
+  }
+  return Status::Ok();
+}
+
+Status StateStore::Build(rocksdb::WriteBatch* batch, const engine::Engine& engine,
+                         const std::vector<Notification>& decided, Time now,
+                         std::vector<std::pair<engine::IncidentKey, TimelineMark>>* marks) {
+  auto& cf = h_->cf;
+  auto check = [](const rocksdb::Status& s) { return s.ok(); };
+  bool ok = true;
+
+  std::sort(changes_.alerts.begin(), changes_.alerts.end());
+  changes_.alerts.erase(std::unique(changes_.alerts.begin(), changes_.alerts.end()), changes_.alerts.end());
+  for (Fingerprint fp : changes_.alerts) {
+    const std::string key = AlertKey(fp);
+    if (const Alert* a = engine.alerts().Find(fp)) {
+      EncodeAlert(*a, engine.MembershipsOf(*a), &scratch_);
+      ok &= check(batch->Put(cf[kAlerts], key, scratch_));
+    } else {
+      ok &= check(batch->Delete(cf[kAlerts], key));
+    }
+  }
+
+  std::sort(changes_.incidents.begin(), changes_.incidents.end());
+  changes_.incidents.erase(std::unique(changes_.incidents.begin(), changes_.incidents.end()), changes_.incidents.end());
+  for (const engine::IncidentKey& k : changes_.incidents) {
+    const std::string key = IncidentKeyBytes(k);
+    const Incident* inc = engine.incidents().Find(k);
+    if (inc == nullptr) {  // forgotten: it goes with its members and timeline
+      const std::string end = IncidentKeyBytes(Next(k));
+      ok &= check(batch->Delete(cf[kIncidents], key));
+      ok &= check(batch->DeleteRange(cf[kMembers], key, end));
+      ok &= check(batch->DeleteRange(cf[kTimeline], key, end));
+      marks->emplace_back(k, TimelineMark{UINT64_MAX, 0});  // UINT64_MAX: erase the mark
+      continue;
+    }
+    EncodeIncident(*inc, &scratch_);
+    ok &= check(batch->Put(cf[kIncidents], key, scratch_));
+    // The timeline: entries are numbered by their position in the whole history. Entry i of the kept ones is number
+    // i in the first half and i + timeline_dropped after it (Trim drops from the middle).
+    TimelineMark mark;
+    auto it = marks_.find(k);
+    if (it != marks_.end()) mark = it->second;
+    constexpr uint64_t kHalf = Incident::kTimelineLimit / 2;
+    if (inc->timeline_dropped > mark.dropped) {
+      ok &= check(batch->DeleteRange(cf[kTimeline], TimelineKey(k, kHalf + mark.dropped),
+                                     TimelineKey(k, kHalf + inc->timeline_dropped)));
+    }
+    const uint64_t total = inc->timeline.size() + inc->timeline_dropped;
+    for (uint64_t i = inc->timeline.size(); i-- > 0;) {
+      const uint64_t ordinal = i < kHalf ? i : i + inc->timeline_dropped;
+      if (ordinal < mark.stored) break;
+      const TimelineEntry& e = inc->timeline[i];
+      EncodeTimelineEntry(e, engine.incidents().Detail(e), &scratch_);
+      ok &= check(batch->Put(cf[kTimeline], TimelineKey(k, ordinal), scratch_));
+    }
+    marks->emplace_back(k, TimelineMark{total, inc->timeline_dropped});
+  }
+
+  std::sort(changes_.members.begin(), changes_.members.end());
+  changes_.members.erase(std::unique(changes_.members.begin(), changes_.members.end()), changes_.members.end());
+  const Incident* inc = nullptr;
+  engine::IncidentKey inc_key{UINT64_MAX, UINT64_MAX};
+  for (const engine::MemberKey& m : changes_.members) {
+    if (m.incident != inc_key) {
+      inc_key = m.incident;
+      inc = engine.incidents().Find(inc_key);
+    }
+    if (inc == nullptr) continue;  // forgotten: its range is deleted above
+    auto it = inc->members.find(m.fingerprint);
+    const std::string key = MemberKeyBytes(m.incident, m.fingerprint);
+    if (it == inc->members.end()) {
+      ok &= check(batch->Delete(cf[kMembers], key));
+    } else {
+      EncodeMember(it->second, &scratch_);
+      ok &= check(batch->Put(cf[kMembers], key, scratch_));
+    }
+  }
+
+  std::sort(changes_.silences.begin(), changes_.silences.end());
+  changes_.silences.erase(std::unique(changes_.silences.begin(), changes_.silences.end()), changes_.silences.end());
+  for (const std::string& id : changes_.silences) {
+    if (const engine::Silence* s = engine.silences().Find(id)) {
+      EncodeSilence(*s, &scratch_);
+      ok &= check(batch->Put(cf[kSilences], id, scratch_));
+    } else {
+      ok &= check(batch->Delete(cf[kSilences], id));
+    }
+  }
+
+  for (const Notification& n : decided) {
+    EncodeNotification(n, &scratch_);
+    ok &= check(batch->Put(cf[kOutbox], n.Key(), scratch_));
+  }
+
+  if (now - log_trimmed_at_ >= kLogTrimEvery) {
+    ok &= check(batch->DeleteRange(cf[kLog], TimeKey(kZeroTime), TimeKey(now - options_.log_retention)));
+  }
+  if (!ok) return Status::Internal("store: building the tick's write failed");
+  return Status::Ok();
+}
+
+Status StateStore::Commit(const engine::Engine& engine, const std::vector<Notification>& decided, Time now) {
+  const bool trim = now - log_trimmed_at_ >= kLogTrimEvery;
+  if (changes_.empty() && decided.empty() && !trim) return Status::Ok();
+  const auto start = std::chrono::steady_clock::now();
+  rocksdb::WriteBatch batch;
+  std::vector<std::pair<engine::IncidentKey, TimelineMark>> marks;
+  Status s = Build(&batch, engine, decided, now, &marks);
+  if (s.ok()) s = target_->Write(&batch, options_.sync);
+  if (!s.ok()) {
+    commit_errors_->Inc();
+    return s;
+  }
+  for (const auto& [k, m] : marks) {
+    if (m.stored == UINT64_MAX) {
+      marks_.erase(k);
+    } else {
+      marks_[k] = m;
+    }
+  }
+  if (trim) log_trimmed_at_ = now;
+  changes_.clear();
+  commits_->Inc();
+  bytes_written_->Inc(batch.GetDataSize());
+  commit_seconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return Status::Ok();
+}
+
+void StateStore::Finished(const notify::DeliveryRecord& r) {
+  rocksdb::WriteBatch batch;
+  std::string value;
+  EncodeDeliveryRecord(r, &value);
+  batch.Delete(h_->cf[kOutbox], r.key);
+  batch.Put(h_->cf[kLog], LogKey(r.finished_at, r.key), value);
+  Status s = target_->Write(&batch, false);
+  if (!s.ok()) {
+    journal_errors_->Inc();
+    spdlog::warn("store: cannot record notification {} as {}: {}", r.key, notify::DeliveryStateName(r.state),
+                 s.message());
+  }
+}
+
+}  // namespace incidentd::store

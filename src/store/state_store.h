@@ -1,0 +1,124 @@
+// StateStore: incidentd's durable state in RocksDB under data_dir/state, and its recovery.
+//
+// What is kept, one column family each: alerts (by fingerprint), incidents (by id), their members and timelines
+// (under the incident's id), silences (by id), the outbox (notifications decided and not yet finished, by key) and
+// the notification log (finished deliveries, by finish time). "meta" holds the format version. Values are versioned
+// (store/codec.h).
+//
+// Writes:
+// - Commit, once per engine tick, writes everything the tick changed (the engine names it in EngineChanges) and the
+//   notifications it decided, in one WriteBatch, synced when `sync` is on. Only after it returns are the tick's
+//   answers released and its notifications enqueued. An unchanged re-send of a known alert changes nothing, so it
+//   writes nothing.
+// - A failed Commit keeps its changes and they are written with the next one; the caller answers 503 for the tick
+//   and holds its notifications until a Commit succeeds.
+// - Finished (the outbox's journal) deletes a delivered, failed or skipped notification from the outbox and adds it
+//   to the log, without waiting for the disk: a process crash keeps it (it is in the operating system's cache), and
+//   the next synced Commit makes it durable. The log is trimmed to log_retention.
+//
+// Recover loads all of it into a fresh engine and returns the outbox's part; a record it cannot read stops the start
+// with its column family and key, never a silent start from empty.
+//
+// Thread rule: Recover and Commit on the engine's thread; Finished from any thread (the outbox's lock serializes it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "engine/changes.h"
+#include "engine/engine.h"
+#include "incidentd/notification.h"
+#include "incidentd/status.h"
+#include "notify/outbox.h"
+#include "observability/metrics.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace incidentd::store {
+
+// Where the store's writes go: RocksDB, or a test's wrapper around it that fails on demand.
+class WriteTarget {
+ public:
+  virtual ~WriteTarget() = default;
+  virtual Status Write(rocksdb::WriteBatch* batch, bool sync) = 0;
+};
+using WrapWrites = std::function<std::unique_ptr<WriteTarget>(std::unique_ptr<WriteTarget>)>;
+
+struct StoreOptions {
+  std::string dir;                                  // the RocksDB directory (data_dir/state)
+  bool sync = true;                                 // fsync each Commit (storage.sync)
+  Duration log_retention = std::chrono::hours(24);  // finished notifications kept (notify.log_retention)
+  WrapWrites wrap;                                  // tests only: wraps the write target
+};
+
+struct RecoveredOutbox {
+  std::vector<Notification> pending;             // in decision order per incident
+  std::vector<notify::DeliveryRecord> finished;  // within log_retention
+};
+
+struct RecoveryStats {
+  size_t alerts = 0, incidents = 0, members = 0, timeline = 0, silences = 0;
+  size_t pending = 0, finished = 0;
+  double seconds = 0;
+};
+
+class StateStore final : public notify::OutboxJournal {
+ public:
+  // Opens (creating if missing) the store. Errors say what failed and where: another process holding the store, a
+  // format this incidentd does not know, a damaged file.
+  static Result<std::unique_ptr<StateStore>> Open(StoreOptions options, observability::Registry* metrics);
+  ~StateStore() override;
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // Loads the stored state into `engine` (fresh, with its rules) as of `now`, and starts tracking its changes.
+  Status Recover(engine::Engine& engine, Time now, RecoveredOutbox* outbox, RecoveryStats* stats);
+  // Writes what the engine changed since the last successful Commit, and `decided`. Unavailable when the write
+  // failed: the changes stay for the next Commit.
+  Status Commit(const engine::Engine& engine, const std::vector<Notification>& decided, Time now);
+  void Finished(const notify::DeliveryRecord& r) override;
+
+  // Bytes of the store's files on disk (tables and write-ahead log).
+  uint64_t DiskBytes() const;
+  const std::string& dir() const { return options_.dir; }
+
+ private:
+  struct Handles;
+  struct TimelineMark {
+    uint64_t stored = 0;   // entries written (ordinals below this are on disk or were dropped)
+    uint64_t dropped = 0;  // timeline_dropped when last written
+  };
+  StateStore(StoreOptions options, observability::Registry* metrics);
+  Status Build(rocksdb::WriteBatch* batch, const engine::Engine& engine, const std::vector<Notification>& decided,
+               Time now, std::vector<std::pair<engine::IncidentKey, TimelineMark>>* marks);
+  Status Load(engine::Engine& engine, Time now, RecoveredOutbox* outbox, RecoveryStats* stats);
+
+  StoreOptions options_;
+  std::unique_ptr<Handles> h_;
+  std::unique_ptr<WriteTarget> target_;
+  engine::EngineChanges changes_;
+  struct KeyHash {
+    size_t operator()(const engine::IncidentKey& k) const { return std::hash<uint64_t>()(k.hi * 31 + k.lo); }
+  };
+  boost::unordered_flat_map<engine::IncidentKey, TimelineMark, KeyHash> marks_;
+  Time log_trimmed_at_ = kZeroTime;
+  std::string scratch_;
+
+  observability::Counter* commits_ = nullptr;
+  observability::Counter* commit_errors_ = nullptr;
+  observability::Counter* bytes_written_ = nullptr;
+  observability::Counter* journal_errors_ = nullptr;
+  observability::Histogram* commit_seconds_ = nullptr;
+};
+
+}  // namespace incidentd::store
