@@ -72,8 +72,8 @@ const CorrelationRule* Incidents::RuleOf(Incident& inc, const RuleSet& rules) co
 
 void Incidents::Touch(uint32_t slot, Time now) {
   Slot& s = slot_state_[slot];
-  Changed(*slots_[slot]);
   if (s.dirty) return;
+  Changed(*slots_[slot]);
   s.dirty = true;
   s.tick_mark = slots_[slot]->timeline.size();
   dirty_.push_back(slot);

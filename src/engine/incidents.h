@@ -139,7 +139,10 @@ class Incidents {
   const CorrelationRule* RuleOf(Incident& inc, const RuleSet& rules) const;
   uint32_t InternDetail(std::string s);
   void Changed(const Incident& inc) {
-    if (changes_ != nullptr) changes_->incidents.push_back({inc.id_hi, inc.id_lo});
+    if (changes_ == nullptr) return;
+    const IncidentKey k{inc.id_hi, inc.id_lo};
+    // An incident changes many times in a row (each alert that joins): once is enough.
+    if (changes_->incidents.empty() || changes_->incidents.back() != k) changes_->incidents.push_back(k);
   }
   void MemberChanged(const Incident& inc, Fingerprint fp) {
     if (changes_ != nullptr) changes_->members.push_back({{inc.id_hi, inc.id_lo}, fp});

@@ -111,7 +111,7 @@ class StateStore final : public notify::OutboxJournal {
     size_t operator()(const engine::IncidentKey& k) const { return std::hash<uint64_t>()(k.hi * 31 + k.lo); }
   };
   boost::unordered_flat_map<engine::IncidentKey, TimelineMark, KeyHash> marks_;
-  Time log_trimmed_at_ = kZeroTime;
+  Time log_trimmed_at_{};  // the epoch: the first Commit trims
   std::string scratch_;
 
   observability::Counter* commits_ = nullptr;
