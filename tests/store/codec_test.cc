@@ -1,0 +1,522 @@
+// The state store's keys and values: every record kind decodes to what was encoded, keys sort as the ids they hold,
+// and a value that is cut short, carries another version, has trailing bytes or claims a huge count is refused
+// without allocating for it.
+#include "store/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "store/store_test_util.h"
+
+namespace incidentd::store {
+namespace {
+
+StringPairs ToPairs(const std::vector<Label>& labels) {
+  StringPairs out;
+  for (const Label& l : labels) out.emplace_back(l.name, l.value);
+  return out;
+}
+
+// Bytes of a value written by hand, to plant what the encoder never writes.
+struct Raw {
+  std::string bytes;
+  Raw& U8(uint8_t v) {
+    bytes.push_back(static_cast<char>(v));
+    return *this;
+  }
+  Raw& Varint(uint64_t v) {
+    while (v >= 0x80) {
+      bytes.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    bytes.push_back(static_cast<char>(v));
+    return *this;
+  }
+  Raw& Zeros(size_t n) {
+    bytes.append(n, '\0');
+    return *this;
+  }
+};
+
+const Alert& OnlyAlert(const engine::Engine& e) {
+  const Alert* found = nullptr;
+  e.alerts().ForEach([&](const Alert& a) { found = &a; });
+  EXPECT_NE(found, nullptr);
+  return *found;
+}
+
+TEST(CodecTest, AlertRoundTripsWithItsContentTimesAndMemberships) {
+  engine::Engine e({}, {});
+  const Full full{{{"alertname", "Down"}, {"cluster", "eu1"}},
+                  {{"runbook", "https://runbooks/down"}, {"summary", "db down"}},
+                  "http://prom:9090/graph?g0.expr=up",
+                  EndsAtKind::kGiven,
+                  kT0 + hours(1)};
+  e.Apply(FullBatch({full}), kT0);
+  e.Apply(FullBatch({full}), kT0 + seconds(10));  // a duplicate
+  e.Apply(Batch({In{full.labels, AlertAction::kAcknowledge}}), kT0 + seconds(20));
+  const Alert& a = OnlyAlert(e);
+  ASSERT_TRUE(a.acknowledged);
+  const std::vector<engine::IncidentKey> memberships{{7, 8}, {1, UINT64_MAX}};
+
+  std::string value;
+  EncodeAlert(a, memberships, &value);
+  DecodedAlert d;
+  ASSERT_TRUE(DecodeAlert(value, a.fingerprint, &d));
+  EXPECT_EQ(d.alert.fingerprint, a.fingerprint);
+  EXPECT_EQ(d.alert.duplicates, 2u);
+  EXPECT_EQ(d.alert.content_digest, a.content_digest);
+  EXPECT_EQ(d.alert.starts_at, kT0);
+  EXPECT_EQ(d.alert.ends_at, kT0 + hours(1));
+  EXPECT_EQ(d.alert.updated_at, kT0 + seconds(20));
+  EXPECT_EQ(d.alert.first_seen, kT0);
+  EXPECT_EQ(d.alert.status, AlertStatus::kFiring);
+  EXPECT_EQ(d.alert.format, AlertFormat::kPrometheus);
+  EXPECT_EQ(d.alert.ends_kind, EndsAtKind::kGiven);
+  EXPECT_TRUE(d.alert.acknowledged);
+  EXPECT_TRUE(d.alert.fingerprint_of_labels);
+  EXPECT_EQ(ToPairs(d.labels), (StringPairs{{"alertname", "Down"}, {"cluster", "eu1"}}));
+  EXPECT_EQ(ToPairs(d.annotations), (StringPairs{{"runbook", "https://runbooks/down"}, {"summary", "db down"}}));
+  EXPECT_EQ(d.generator_url, "http://prom:9090/graph?g0.expr=up");
+  EXPECT_EQ(d.memberships, memberships);
+}
+
+TEST(CodecTest, ResolvedAlertWithoutUrlOrMembershipsRoundTrips) {
+  engine::Engine e({}, {});
+  e.Apply(Batch({engine::Resolved({{"alertname", "Gone"}}, kT0 - seconds(5))}), kT0);
+  const Alert& a = OnlyAlert(e);
+  std::string value;
+  EncodeAlert(a, {}, &value);
+  DecodedAlert d;
+  ASSERT_TRUE(DecodeAlert(value, a.fingerprint, &d));
+  EXPECT_EQ(d.alert.status, AlertStatus::kResolved);
+  EXPECT_EQ(d.alert.ends_at, kT0 - seconds(5));
+  EXPECT_EQ(d.generator_url, "");
+  EXPECT_TRUE(d.memberships.empty());
+}
+
+Incident FullIncident() {
+  Incident inc;
+  inc.id_hi = 0x0123456789abcdefULL;
+  inc.id_lo = 0xfedcba9876543210ULL;
+  inc.rule = "db";
+  inc.group_key = 0xdeadbeefcafef00dULL;
+  inc.state = IncidentState::kAcknowledged;
+  inc.priority = 2;
+  inc.title = "Down in eu1";
+  inc.group_labels = {{"cluster", "eu1"}, {"team", "storage"}};
+  inc.policy = "oncall";
+  inc.timeline_dropped = 123456;
+  inc.created_at = kT0;
+  inc.updated_at = kT0 + seconds(90);
+  inc.acknowledged_at = kT0 + seconds(60);
+  inc.resolved_at = kZeroTime;
+  inc.acknowledged_by = "alice";
+  inc.resolved_by = "";
+  inc.reopened = 3;
+  inc.notifications = 17;
+  inc.paged = true;
+  inc.suppressed_noted = false;
+  inc.no_policy_noted = true;
+  inc.notified_digest = 0x1122334455667788ULL;
+  inc.last_notified_at = kT0 + seconds(30);
+  inc.flush_at = kT0 + minutes(5);
+  inc.drop_at = Time::max();
+  inc.paged_receivers = {"pd-a", "pd-b"};
+  inc.step = 4;
+  inc.escalate_at = kT0 + minutes(15);
+  inc.notify_seq = 12;
+  return inc;
+}
+
+TEST(CodecTest, IncidentRoundTripsEveryStoredField) {
+  const Incident in = FullIncident();
+  std::string value;
+  EncodeIncident(in, &value);
+  Incident out;
+  ASSERT_TRUE(DecodeIncident(value, {in.id_hi, in.id_lo}, &out));
+  EXPECT_EQ(out.id_hi, in.id_hi);
+  EXPECT_EQ(out.id_lo, in.id_lo);
+  EXPECT_EQ(out.rule, "db");
+  EXPECT_EQ(out.group_key, in.group_key);
+  EXPECT_EQ(out.state, IncidentState::kAcknowledged);
+  EXPECT_EQ(out.priority, 2);
+  EXPECT_EQ(out.title, "Down in eu1");
+  EXPECT_EQ(out.group_labels, in.group_labels);
+  EXPECT_EQ(out.policy, "oncall");
+  EXPECT_EQ(out.timeline_dropped, 123456u);
+  EXPECT_EQ(out.created_at, in.created_at);
+  EXPECT_EQ(out.updated_at, in.updated_at);
+  EXPECT_EQ(out.acknowledged_at, in.acknowledged_at);
+  EXPECT_EQ(out.resolved_at, kZeroTime);
+  EXPECT_EQ(out.acknowledged_by, "alice");
+  EXPECT_EQ(out.resolved_by, "");
+  EXPECT_EQ(out.reopened, 3u);
+  EXPECT_EQ(out.notifications, 17u);
+  EXPECT_TRUE(out.paged);
+  EXPECT_FALSE(out.suppressed_noted);
+  EXPECT_TRUE(out.no_policy_noted);
+  EXPECT_EQ(out.notified_digest, in.notified_digest);
+  EXPECT_EQ(out.last_notified_at, in.last_notified_at);
+  EXPECT_EQ(out.flush_at, in.flush_at);
+  EXPECT_EQ(out.drop_at, Time::max());
+  EXPECT_EQ(out.paged_receivers, in.paged_receivers);
+  EXPECT_EQ(out.step, 4u);
+  EXPECT_EQ(out.escalate_at, in.escalate_at);
+  EXPECT_EQ(out.notify_seq, 12u);
+}
+
+TEST(CodecTest, MemberRoundTrips) {
+  for (const IncidentMember m :
+       {IncidentMember{1, AlertStatus::kFiring, true}, IncidentMember{5, AlertStatus::kResolved, false}}) {
+    std::string value;
+    EncodeMember(m, &value);
+    IncidentMember out{3, AlertStatus::kFiring, false};
+    ASSERT_TRUE(DecodeMember(value, &out));
+    EXPECT_EQ(out.priority, m.priority);
+    EXPECT_EQ(out.status, m.status);
+    EXPECT_EQ(out.acknowledged, m.acknowledged);
+  }
+}
+
+TEST(CodecTest, TimelineEntryRoundTripsItsDetailText) {
+  std::vector<std::string> details{""};
+  const TimelineEntry with{kT0 + seconds(3), Fingerprint(42), 9, TimelineKind::kNotified};
+  const TimelineEntry without{kT0, Fingerprint(7), 0, TimelineKind::kEscalationDone};
+  std::string value;
+
+  EncodeTimelineEntry(with, "triggered -> pd-a", &value);
+  TimelineEntry out;
+  ASSERT_TRUE(DecodeTimelineEntry(value, &out, &details));
+  EXPECT_EQ(out.at, with.at);
+  EXPECT_EQ(out.fingerprint, Fingerprint(42));
+  EXPECT_EQ(out.kind, TimelineKind::kNotified);
+  ASSERT_EQ(out.detail, 1u);
+  EXPECT_EQ(details[1], "triggered -> pd-a");
+
+  EncodeTimelineEntry(without, "", &value);
+  ASSERT_TRUE(DecodeTimelineEntry(value, &out, &details));
+  EXPECT_EQ(out.kind, TimelineKind::kEscalationDone);
+  EXPECT_EQ(out.detail, 0u);  // no text: the shared empty detail
+  EXPECT_EQ(details.size(), 2u);
+}
+
+TEST(CodecTest, SilenceRoundTripsEveryMatcherType) {
+  engine::Silence s;
+  s.matchers = {engine::M("a=\"1\""), engine::M("b!=\"2\""), engine::M("c=~\"x.*\""), engine::M("d!~\"y|z\"")};
+  s.starts_at = kT0;
+  s.ends_at = kT0 + hours(2);
+  s.updated_at = kT0 + seconds(1);
+  s.created_by = "ops";
+  s.comment = "maintenance";
+  std::string value;
+  EncodeSilence(s, &value);
+  engine::Silence out;
+  ASSERT_TRUE(DecodeSilence(value, "s-1", &out));
+  EXPECT_EQ(out.id, "s-1");
+  ASSERT_EQ(out.matchers.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(out.matchers[i].ToString(), s.matchers[i].ToString());
+  EXPECT_TRUE(out.matchers[2].Matches("xyz"));
+  EXPECT_EQ(out.starts_at, s.starts_at);
+  EXPECT_EQ(out.ends_at, s.ends_at);
+  EXPECT_EQ(out.updated_at, s.updated_at);
+  EXPECT_EQ(out.created_by, "ops");
+  EXPECT_EQ(out.comment, "maintenance");
+}
+
+Notification FullNotification() {
+  Notification n;
+  n.at = kT0 + seconds(30);
+  n.incident_id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  n.receiver = "pd-a";
+  n.event = NotifyEvent::kEscalated;
+  n.inform = true;
+  n.state = IncidentState::kTriggered;
+  n.priority = 1;
+  n.title = "Down in eu1";
+  n.seq = 300;
+  n.step = 2;
+  auto snap = std::make_shared<IncidentSnapshot>();
+  snap->id = n.incident_id;
+  snap->rule = "db";
+  snap->title = n.title;
+  snap->policy = "oncall";
+  snap->state = IncidentState::kAcknowledged;
+  snap->priority = 1;
+  snap->group_labels = {{"cluster", "eu1"}};
+  snap->created_at = kT0;
+  snap->acknowledged_at = kT0 + seconds(20);
+  snap->resolved_at = kZeroTime;
+  snap->acknowledged_by = "bob";
+  snap->resolved_by = "";
+  snap->alerts_firing = 1;
+  snap->alerts_total = 250;
+  AlertSnapshot a;
+  a.fingerprint = Fingerprint(99);
+  a.status = AlertStatus::kResolved;
+  a.starts_at = kT0 - hours(1);
+  a.ends_at = kT0;
+  a.labels = {{"alertname", "Down"}, {"cluster", "eu1"}};
+  a.annotations = {{"summary", "db down"}};
+  a.generator_url = "http://prom";
+  snap->alerts = {a, AlertSnapshot{}};
+  n.incident = std::move(snap);
+  return n;
+}
+
+TEST(CodecTest, NotificationRoundTripsWithTheSnapshotItRenders) {
+  const Notification n = FullNotification();
+  std::string value;
+  EncodeNotification(n, &value);
+  Notification out;
+  ASSERT_TRUE(DecodeNotification(value, &out));
+  EXPECT_EQ(out.at, n.at);
+  EXPECT_EQ(out.incident_id, n.incident_id);
+  EXPECT_EQ(out.receiver, "pd-a");
+  EXPECT_EQ(out.event, NotifyEvent::kEscalated);
+  EXPECT_TRUE(out.inform);
+  EXPECT_EQ(out.state, IncidentState::kTriggered);
+  EXPECT_EQ(out.priority, 1);
+  EXPECT_EQ(out.title, n.title);
+  EXPECT_EQ(out.seq, 300u);
+  EXPECT_EQ(out.step, 2u);
+  EXPECT_EQ(out.Key(), n.Key());
+  ASSERT_NE(out.incident, nullptr);
+  const IncidentSnapshot& s = *out.incident;
+  const IncidentSnapshot& w = *n.incident;
+  EXPECT_EQ(s.id, w.id);
+  EXPECT_EQ(s.rule, "db");
+  EXPECT_EQ(s.title, w.title);
+  EXPECT_EQ(s.policy, "oncall");
+  EXPECT_EQ(s.state, IncidentState::kAcknowledged);
+  EXPECT_EQ(s.priority, 1);
+  EXPECT_EQ(s.group_labels, w.group_labels);
+  EXPECT_EQ(s.created_at, w.created_at);
+  EXPECT_EQ(s.acknowledged_at, w.acknowledged_at);
+  EXPECT_EQ(s.resolved_at, kZeroTime);
+  EXPECT_EQ(s.acknowledged_by, "bob");
+  EXPECT_EQ(s.resolved_by, "");
+  EXPECT_EQ(s.alerts_firing, 1u);
+  EXPECT_EQ(s.alerts_total, 250u);
+  ASSERT_EQ(s.alerts.size(), 2u);
+  EXPECT_EQ(s.alerts[0].fingerprint, Fingerprint(99));
+  EXPECT_EQ(s.alerts[0].status, AlertStatus::kResolved);
+  EXPECT_EQ(s.alerts[0].starts_at, w.alerts[0].starts_at);
+  EXPECT_EQ(s.alerts[0].ends_at, kT0);
+  EXPECT_EQ(s.alerts[0].labels, w.alerts[0].labels);
+  EXPECT_EQ(s.alerts[0].annotations, w.alerts[0].annotations);
+  EXPECT_EQ(s.alerts[0].generator_url, "http://prom");
+  EXPECT_EQ(s.alerts[1].ends_at, kZeroTime);
+  EXPECT_TRUE(s.alerts[1].labels.empty());
+}
+
+TEST(CodecTest, NotificationWithoutSnapshotRoundTrips) {
+  Notification n = FullNotification();
+  n.incident.reset();
+  std::string value;
+  EncodeNotification(n, &value);
+  Notification out;
+  ASSERT_TRUE(DecodeNotification(value, &out));
+  EXPECT_EQ(out.Key(), n.Key());
+  EXPECT_EQ(out.incident, nullptr);
+}
+
+notify::DeliveryRecord FullRecord() {
+  notify::DeliveryRecord r;
+  r.key = "01ARZ3NDEKTSV4RRFFQ69G5FAV/3/pd-a";
+  r.incident_id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  r.receiver = "pd-a";
+  r.event = NotifyEvent::kResolved;
+  r.inform = false;
+  r.seq = 3;
+  r.step = 1;
+  r.state = notify::DeliveryState::kFailed;
+  r.attempts = 7;
+  r.decided_at = kT0;
+  r.last_attempt_at = kT0 + seconds(40);
+  r.finished_at = kT0 + seconds(41);
+  r.last_status = 400;
+  r.last_error = "bad request: invalid routing key";
+  return r;
+}
+
+TEST(CodecTest, DeliveryRecordRoundTrips) {
+  const notify::DeliveryRecord r = FullRecord();
+  std::string value;
+  EncodeDeliveryRecord(r, &value);
+  notify::DeliveryRecord out;
+  ASSERT_TRUE(DecodeDeliveryRecord(value, &out));
+  EXPECT_EQ(out.key, r.key);
+  EXPECT_EQ(out.incident_id, r.incident_id);
+  EXPECT_EQ(out.receiver, "pd-a");
+  EXPECT_EQ(out.event, NotifyEvent::kResolved);
+  EXPECT_FALSE(out.inform);
+  EXPECT_EQ(out.seq, 3u);
+  EXPECT_EQ(out.step, 1u);
+  EXPECT_EQ(out.state, notify::DeliveryState::kFailed);
+  EXPECT_EQ(out.attempts, 7u);
+  EXPECT_EQ(out.decided_at, r.decided_at);
+  EXPECT_EQ(out.last_attempt_at, r.last_attempt_at);
+  EXPECT_EQ(out.finished_at, r.finished_at);
+  EXPECT_EQ(out.last_status, 400);
+  EXPECT_EQ(out.last_error, r.last_error);
+}
+
+// One valid value of each record kind, with its decoder.
+struct Kind {
+  std::string name;
+  std::string value;
+  std::function<bool(std::string_view)> decode;
+};
+
+std::vector<Kind> EveryKind() {
+  std::vector<Kind> kinds;
+  std::string v;
+  {
+    engine::Engine e({}, {});
+    e.Apply(FullBatch({Full{{{"alertname", "Down"}}, {{"summary", "s"}}, "http://prom"}}), kT0);
+    EncodeAlert(OnlyAlert(e), {{1, 2}}, &v);
+    kinds.push_back({"alert", v, [](std::string_view s) {
+                       DecodedAlert d;
+                       return DecodeAlert(s, Fingerprint(1), &d);
+                     }});
+  }
+  EncodeIncident(FullIncident(), &v);
+  kinds.push_back({"incident", v, [](std::string_view s) {
+                     Incident inc;
+                     return DecodeIncident(s, {1, 2}, &inc);
+                   }});
+  EncodeMember(IncidentMember{2, AlertStatus::kResolved, false}, &v);
+  kinds.push_back({"member", v, [](std::string_view s) {
+                     IncidentMember m;
+                     return DecodeMember(s, &m);
+                   }});
+  EncodeTimelineEntry(TimelineEntry{kT0, Fingerprint(3), 1, TimelineKind::kPriority}, "P3 -> P1", &v);
+  kinds.push_back({"timeline entry", v, [](std::string_view s) {
+                     TimelineEntry e;
+                     std::vector<std::string> details{""};
+                     return DecodeTimelineEntry(s, &e, &details);
+                   }});
+  engine::Silence silence = MakeSilence("cluster=\"eu1\"", kT0, kT0 + hours(1));
+  EncodeSilence(silence, &v);
+  kinds.push_back({"silence", v, [](std::string_view s) {
+                     engine::Silence out;
+                     return DecodeSilence(s, "id", &out);
+                   }});
+  EncodeNotification(FullNotification(), &v);
+  kinds.push_back({"notification", v, [](std::string_view s) {
+                     Notification n;
+                     return DecodeNotification(s, &n);
+                   }});
+  EncodeDeliveryRecord(FullRecord(), &v);
+  kinds.push_back({"delivery record", v, [](std::string_view s) {
+                     notify::DeliveryRecord r;
+                     return DecodeDeliveryRecord(s, &r);
+                   }});
+  return kinds;
+}
+
+TEST(CodecTest, EveryKindRefusesATruncatedValue) {
+  for (const Kind& k : EveryKind()) {
+    ASSERT_TRUE(k.decode(k.value)) << k.name;
+    for (size_t n = 0; n < k.value.size(); ++n) {
+      EXPECT_FALSE(k.decode(std::string_view(k.value).substr(0, n))) << k.name << " cut to " << n << " bytes";
+    }
+  }
+}
+
+TEST(CodecTest, EveryKindRefusesAnotherFormatVersion) {
+  for (const Kind& k : EveryKind()) {
+    for (uint8_t version : {uint8_t{0}, uint8_t{kFormat + 1}, uint8_t{255}}) {
+      std::string v = k.value;
+      v[0] = static_cast<char>(version);
+      EXPECT_FALSE(k.decode(v)) << k.name << " with version " << int{version};
+    }
+  }
+}
+
+TEST(CodecTest, EveryKindRefusesTrailingBytes) {
+  for (const Kind& k : EveryKind()) EXPECT_FALSE(k.decode(k.value + '\0')) << k.name;
+}
+
+TEST(CodecTest, AnEnumOutOfRangeIsRefused) {
+  std::string v;
+  EncodeMember(IncidentMember{2, AlertStatus::kFiring, false}, &v);
+  v[2] = 2;  // the status: firing or resolved only
+  IncidentMember m;
+  EXPECT_FALSE(DecodeMember(v, &m));
+  EncodeMember(IncidentMember{2, AlertStatus::kFiring, false}, &v);
+  v[1] = 6;  // P6
+  EXPECT_FALSE(DecodeMember(v, &m));
+}
+
+// A count far beyond what the rest of the value could hold is refused before anything is reserved for it: the
+// vectors the decoder fills stay small (a million labels would be 32 MB), and a count of 2^40 snapshot alerts, which
+// would be a terabyte, throws nothing.
+TEST(CodecTest, AHugeCountIsRefusedWithoutAllocatingForIt) {
+  constexpr uint64_t kMillion = 1'000'000;
+  // An alert: version, duplicates, digest, four times, status, format, ends kind, flags, then the label count ...
+  auto alert_head = [] { return Raw().U8(kFormat).Varint(0).Zeros(8 + 4 * 8).U8(0).U8(0).U8(0).U8(0); };
+  DecodedAlert d;
+  EXPECT_FALSE(DecodeAlert(alert_head().Varint(kMillion).Zeros(64).bytes, Fingerprint(1), &d));
+  EXPECT_LT(d.labels.capacity(), 64u);
+  // ... or no labels, a huge annotation count ...
+  d = DecodedAlert();
+  EXPECT_FALSE(DecodeAlert(alert_head().Varint(0).Varint(kMillion).Zeros(64).bytes, Fingerprint(1), &d));
+  EXPECT_LT(d.annotations.capacity(), 64u);
+  // ... or no labels, annotations or URL, then a huge memberships count.
+  d = DecodedAlert();
+  EXPECT_FALSE(
+      DecodeAlert(alert_head().Varint(0).Varint(0).Varint(0).Varint(kMillion).Zeros(64).bytes, Fingerprint(1), &d));
+  EXPECT_LT(d.memberships.capacity(), 64u);
+
+  // An incident's group labels: after its rule, group key, state, priority and title.
+  Incident inc;
+  EXPECT_FALSE(
+      DecodeIncident(Raw().U8(kFormat).Varint(0).Zeros(8).U8(0).U8(3).Varint(0).Varint(kMillion).bytes, {1, 2}, &inc));
+  EXPECT_LT(inc.group_labels.capacity(), 64u);
+
+  // A notification with a snapshot: its alerts count after the snapshot's fixed part.
+  Raw n = Raw().U8(kFormat).Zeros(8).Varint(1).U8('i').Varint(1).U8('r').U8(0).U8(0).U8(0).U8(3);
+  n.Varint(0).Varint(1).Varint(0).U8(1);                            // title, seq, step, has a snapshot
+  n.Varint(0).Varint(0).Varint(0).Varint(0).U8(0).U8(3).Varint(0);  // id, rule, title, policy, state, P, groups
+  n.Zeros(3 * 8).Varint(0).Varint(0).Varint(0).Varint(0).Varint(uint64_t{1} << 40);  // times .. alerts count
+  Notification out;
+  bool decoded = true;
+  EXPECT_NO_THROW(decoded = DecodeNotification(n.bytes, &out));
+  EXPECT_FALSE(decoded);
+
+  engine::Silence s;
+  EXPECT_NO_THROW(decoded = DecodeSilence(Raw().U8(kFormat).Varint(uint64_t{1} << 62).bytes, "id", &s));
+  EXPECT_FALSE(decoded);
+}
+
+TEST(CodecTest, KeysSortAsTheIdsTheyHold) {
+  // Big-endian: RocksDB's byte order is the numeric order, so an incident's members and timeline follow its id.
+  EXPECT_LT(IncidentKeyBytes({1, UINT64_MAX}), IncidentKeyBytes({2, 0}));
+  EXPECT_LT(IncidentKeyBytes({2, 255}), IncidentKeyBytes({2, 256}));
+  EXPECT_LT(TimelineKey({1, 1}, 9), TimelineKey({1, 1}, 10));
+  EXPECT_LT(TimelineKey({1, 1}, 255), TimelineKey({1, 1}, 256));
+  EXPECT_LT(TimelineKey({1, 1}, UINT64_MAX - 1), TimelineKey({1, 2}, 0));
+  EXPECT_EQ(MemberKeyBytes({1, 2}, Fingerprint(3)).substr(0, 16), IncidentKeyBytes({1, 2}));
+  EXPECT_EQ(MemberKeyBytes({1, 2}, Fingerprint(3)).size(), 24u);
+  EXPECT_LT(TimeKey(kT0 + seconds(9)), TimeKey(kT0 + seconds(10)));
+  EXPECT_LT(TimeKey(kZeroTime), TimeKey(kT0));
+  EXPECT_EQ(LogKey(kT0, "a/1/pd"), TimeKey(kT0) + "a/1/pd");
+
+  engine::IncidentKey k;
+  ASSERT_TRUE(ParseIncidentKey(MemberKeyBytes({5, 6}, Fingerprint(7)), &k));
+  EXPECT_EQ(k, (engine::IncidentKey{5, 6}));
+  EXPECT_FALSE(ParseIncidentKey("short", &k));
+  Fingerprint fp;
+  ASSERT_TRUE(ParseAlertKey(AlertKey(Fingerprint(0x0102030405060708ULL)), &fp));
+  EXPECT_EQ(fp, Fingerprint(0x0102030405060708ULL));
+  EXPECT_FALSE(ParseAlertKey("1234567", &fp));
+}
+
+}  // namespace
+}  // namespace incidentd::store
