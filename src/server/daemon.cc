@@ -210,9 +210,7 @@ Status Daemon::Recover() {
   p.outbox->SetJournal(p.store.get());
   p.outbox->Restore(std::move(outbox.pending), std::move(outbox.finished));
   store::StateStore* st = p.store.get();
-  p.loop->SetCommit([st](const engine::Engine& e, const std::vector<Notification>& decided, Time now) {
-    return st->Commit(e, decided, now);
-  });
+  p.loop->SetStore(st);
   p.metrics.AddGaugeFunction("incidentd_store_disk_bytes", "Bytes of the state store's files on disk.", {},
                              [st] { return static_cast<double>(st->DiskBytes()); });
   p.metrics.GetGauge("incidentd_store_recovery_seconds", "How long the last start took to load the state store.")

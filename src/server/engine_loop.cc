@@ -13,7 +13,13 @@ EngineLoop::EngineLoop(engine::Engine& engine, const Clock& clock, size_t capaci
 
 EngineLoop::~EngineLoop() { Stop(); }
 
+void EngineLoop::SetStore(store::StateStore* store, size_t max_unwritten_bytes) {
+  store_ = store;
+  max_unwritten_ = max_unwritten_bytes;
+}
+
 void EngineLoop::Start() {
+  if (store_ != nullptr) writer_ = std::thread([this] { RunWriter(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -24,10 +30,18 @@ void EngineLoop::Stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(wmu_);
+    writer_stopping_ = true;
+  }
+  wcv_.notify_one();
+  if (writer_.joinable()) writer_.join();
 }
 
 bool EngineLoop::Submit(AlertBatch&& batch, Done done) {
   const size_t n = batch.size();
+  // A store that cannot keep up (or is failing) holds ticks in memory: past the bound, refuse.
+  if (store_ != nullptr && unwritten_bytes_.load(std::memory_order_relaxed) > max_unwritten_) return false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
@@ -63,35 +77,99 @@ bool EngineLoop::Execute(CommandFn fn) {
   return true;
 }
 
-Status EngineLoop::Commit(Time now) {
-  std::vector<Notification> decided = engine_.TakeNotifications();
-  if (held_.empty()) {
-    held_ = std::move(decided);
-  } else {
-    held_.insert(held_.end(), std::make_move_iterator(decided.begin()), std::make_move_iterator(decided.end()));
+void EngineLoop::Release(Tick& t, const Status& durable, bool written) {
+  for (auto& [done, receipt] : t.answers) {
+    if (done) done(durable.ok() ? receipt : BatchReceipt{durable});
   }
-  Status durable = commit_ ? commit_(engine_, held_, now) : Status::Ok();
-  if (!durable.ok()) {
-    // Rate-limited: a failing disk fails every tick.
-    ++commit_errors_unlogged_;
-    const auto t = std::chrono::steady_clock::now();
-    if (t - commit_error_logged_ >= std::chrono::seconds(10)) {
-      spdlog::error("{} ({} failed writes; answering 503 until a write succeeds, {} notifications held)",
-                    durable.message(), commit_errors_unlogged_, held_.size());
-      commit_error_logged_ = t;
-      commit_errors_unlogged_ = 0;
+  t.answers.clear();
+  for (Reply& reply : t.replies) {
+    if (reply) reply(durable);
+  }
+  t.replies.clear();
+  if (written && !t.notifications.empty() && notify_) notify_(std::move(t.notifications));
+  t.notifications.clear();
+}
+
+void EngineLoop::RunWriter() {
+  using Steady = std::chrono::steady_clock;
+  std::deque<Tick> failed;  // answered with an error, to be written before anything later
+  std::vector<Tick> group;
+  std::vector<store::StateStore::Prepared*> writes;
+  auto backoff = std::chrono::milliseconds(50);
+  Steady::time_point retry_at{}, failing_since{}, logged{};
+  size_t failures = 0;
+  for (;;) {
+    bool stop;
+    {
+      std::unique_lock lock(wmu_);
+      auto ready = [&] { return !ticks_.empty() || writer_stopping_; };
+      if (failed.empty()) {
+        wcv_.wait(lock, ready);
+      } else {
+        wcv_.wait_until(lock, retry_at, ready);
+      }
+      for (Tick& t : ticks_) group.push_back(std::move(t));
+      ticks_.clear();
+      stop = writer_stopping_;
     }
-    return durable;
+    if (group.empty() && failed.empty()) {
+      if (stop) break;
+      continue;
+    }
+    writes.clear();
+    size_t bytes = 0;
+    for (Tick& t : failed) {
+      if (t.write) writes.push_back(t.write.get());
+    }
+    for (Tick& t : group) {
+      if (t.write) writes.push_back(t.write.get());
+    }
+    for (auto* w : writes) bytes += w->bytes();
+    const Status s = writes.empty() ? Status::Ok() : store_->Write(writes);
+    if (s.ok()) {
+      if (failures > 0) {
+        spdlog::info("store: writing again after {} failed attempts; {} ticks that were answered 503 are written",
+                     failures, failed.size());
+      }
+      failures = 0;
+      backoff = std::chrono::milliseconds(50);
+      for (Tick& t : failed) Release(t, s, true);
+      for (Tick& t : group) Release(t, s, true);
+      failed.clear();
+      group.clear();
+      unwritten_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      continue;
+    }
+    // Nothing of the group may be acknowledged: answer it now, keep its writes to try again, in order.
+    const Steady::time_point now = Steady::now();
+    if (failures++ == 0) failing_since = now;
+    for (Tick& t : group) {
+      Release(t, s, false);
+      failed.push_back(std::move(t));
+    }
+    group.clear();
+    if (now - logged >= std::chrono::seconds(10)) {
+      spdlog::error("{} ({} attempts since the first failure; answering 503 and retrying {} ticks)", s.message(),
+                    failures, failed.size());
+      logged = now;
+    }
+    retry_at = now + backoff;
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(2));
+    if (stop && now - failing_since >= std::chrono::seconds(5)) {
+      spdlog::error("store: stopping with {} ticks unwritten; their senders were answered 503", failed.size());
+      for (Tick& t : failed) unwritten_bytes_.fetch_sub(t.write ? t.write->bytes() : 0, std::memory_order_relaxed);
+      break;
+    }
   }
-  if (!held_.empty() && notify_) notify_(std::move(held_));
-  held_.clear();
-  return durable;
 }
 
 bool EngineLoop::Sync(std::chrono::milliseconds within) {
   auto done = std::make_shared<std::promise<void>>();
   std::future<void> f = done->get_future();
-  if (!Read([done](const engine::Engine&) { done->set_value(); })) return false;
+  // A command's reply comes once its tick is written and answered.
+  if (!Execute([done](engine::Engine&, Time) { return Reply([done](const Status&) { done->set_value(); }); })) {
+    return false;
+  }
   return f.wait_for(within) == std::future_status::ready;
 }
 
@@ -106,7 +184,6 @@ void EngineLoop::Poke() {
 void EngineLoop::Run() {
   std::vector<Item> work;
   std::vector<BatchReceipt> receipts;
-  std::vector<Reply> replies;
   for (;;) {
     bool stop;
     {
@@ -140,23 +217,34 @@ void EngineLoop::Run() {
       alerts += item.batch.size();
     }
     engine_.Advance(now);
-    replies.clear();
+    Tick tick;
     for (Item& item : work) {
-      if (item.command) replies.push_back(item.command(engine_, now));
+      if (item.command) tick.replies.push_back(item.command(engine_, now));
     }
-    const Status durable = Commit(now);
+    tick.notifications = engine_.TakeNotifications();
     queued_alerts_.fetch_sub(alerts, std::memory_order_relaxed);
     // The metrics first, so that a sender who reads them after its answer sees its batch counted.
     if (hook_) hook_(engine_, batches, alerts);
-    // The tick is complete: answer the senders, then the readers, who see the tick's state.
+    // The tick is complete: the writer answers it once it is written (without a store: now); then the readers, who
+    // see the tick's state.
     size_t i = 0;
     for (Item& item : work) {
       if (item.read || item.command) continue;
-      if (item.done) item.done(durable.ok() ? receipts[i] : BatchReceipt{durable});
+      tick.answers.emplace_back(std::move(item.done), receipts[i]);
       ++i;
     }
-    for (Reply& reply : replies) {
-      if (reply) reply(durable);
+    if (store_ == nullptr) {
+      Release(tick, Status::Ok(), true);
+    } else {
+      tick.write = store_->Prepare(engine_, tick.notifications, now);
+      if (tick.write) unwritten_bytes_.fetch_add(tick.write->bytes(), std::memory_order_relaxed);
+      if (tick.write || !tick.answers.empty() || !tick.replies.empty() || !tick.notifications.empty()) {
+        {
+          std::lock_guard lock(wmu_);
+          ticks_.push_back(std::move(tick));
+        }
+        wcv_.notify_one();
+      }
     }
     for (Item& item : work) {
       if (item.read) item.read(engine_);

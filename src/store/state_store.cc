@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <tuple>
 
@@ -37,15 +38,19 @@ class RocksTarget final : public WriteTarget {
  public:
   explicit RocksTarget(rocksdb::DB* db) : db_(db) {}
   Status Write(rocksdb::WriteBatch* batch, bool sync) override {
+    // After a failed write RocksDB refuses writes until it is resumed (a full disk that has room again, say).
+    if (failed_.load(std::memory_order_relaxed)) db_->Resume();
     rocksdb::WriteOptions wo;
     wo.sync = sync;
     rocksdb::Status s = db_->Write(wo, batch);
+    failed_.store(!s.ok(), std::memory_order_relaxed);
     if (!s.ok()) return Status::Unavailable("store: write failed: " + s.ToString());
     return Status::Ok();
   }
 
  private:
   rocksdb::DB* db_;
+  std::atomic<bool> failed_{false};
 };
 
 }  // namespace
@@ -305,8 +310,7 @@ Status StateStore::Load(engine::Engine& engine, Time now, RecoveredOutbox* outbo
 }
 
 Status StateStore::Build(rocksdb::WriteBatch* batch, const engine::Engine& engine,
-                         const std::vector<Notification>& decided, Time now,
-                         std::vector<std::pair<engine::IncidentKey, TimelineMark>>* marks) {
+                         const std::vector<Notification>& decided, Time now) {
   auto& cf = h_->cf;
   auto check = [](const rocksdb::Status& s) { return s.ok(); };
   bool ok = true;
@@ -333,7 +337,7 @@ Status StateStore::Build(rocksdb::WriteBatch* batch, const engine::Engine& engin
       ok &= check(batch->Delete(cf[kIncidents], key));
       ok &= check(batch->DeleteRange(cf[kMembers], key, end));
       ok &= check(batch->DeleteRange(cf[kTimeline], key, end));
-      marks->emplace_back(k, TimelineMark{UINT64_MAX, 0});  // UINT64_MAX: erase the mark
+      marks_.erase(k);
       continue;
     }
     EncodeIncident(*inc, &scratch_);
@@ -356,7 +360,8 @@ Status StateStore::Build(rocksdb::WriteBatch* batch, const engine::Engine& engin
       EncodeTimelineEntry(e, engine.incidents().Detail(e), &scratch_);
       ok &= check(batch->Put(cf[kTimeline], TimelineKey(k, ordinal), scratch_));
     }
-    marks->emplace_back(k, TimelineMark{total, inc->timeline_dropped});
+    // Set now, not when the write succeeds: a failed write is written again before any later one.
+    marks_[k] = TimelineMark{total, inc->timeline_dropped};
   }
 
   std::sort(changes_.members.begin(), changes_.members.end());
@@ -402,31 +407,44 @@ Status StateStore::Build(rocksdb::WriteBatch* batch, const engine::Engine& engin
   return Status::Ok();
 }
 
-Status StateStore::Commit(const engine::Engine& engine, const std::vector<Notification>& decided, Time now) {
+StateStore::Prepared::Prepared() : batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+StateStore::Prepared::~Prepared() = default;
+size_t StateStore::Prepared::bytes() const { return batch_->GetDataSize(); }
+
+std::unique_ptr<StateStore::Prepared> StateStore::Prepare(const engine::Engine& engine,
+                                                          const std::vector<Notification>& decided, Time now) {
   const bool trim = now - log_trimmed_at_ >= kLogTrimEvery;
-  if (changes_.empty() && decided.empty() && !trim) return Status::Ok();
-  const auto start = std::chrono::steady_clock::now();
-  rocksdb::WriteBatch batch;
-  std::vector<std::pair<engine::IncidentKey, TimelineMark>> marks;
-  Status s = Build(&batch, engine, decided, now, &marks);
-  if (s.ok()) s = target_->Write(&batch, options_.sync);
-  if (!s.ok()) {
-    commit_errors_->Inc();
-    return s;
-  }
-  for (const auto& [k, m] : marks) {
-    if (m.stored == UINT64_MAX) {
-      marks_.erase(k);
-    } else {
-      marks_[k] = m;
-    }
-  }
+  if (changes_.empty() && decided.empty() && !trim) return nullptr;
+  auto p = std::make_unique<Prepared>();
+  Status s = Build(p->batch(), engine, decided, now);
+  if (!s.ok()) std::abort();  // WriteBatch's Put and Delete fail only for sizes beyond 4 GB
   if (trim) log_trimmed_at_ = now;
   changes_.clear();
+  return p;
+}
+
+Status StateStore::Write(const std::vector<Prepared*>& writes) {
+  const auto start = std::chrono::steady_clock::now();
+  size_t bytes = 0;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    // One fsync for the group: syncing the log's last record syncs the ones before it.
+    Status s = target_->Write(writes[i]->batch(), options_.sync && i + 1 == writes.size());
+    if (!s.ok()) {
+      commit_errors_->Inc();
+      return s;
+    }
+    bytes += writes[i]->bytes();
+  }
   commits_->Inc();
-  bytes_written_->Inc(batch.GetDataSize());
+  bytes_written_->Inc(bytes);
   commit_seconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return Status::Ok();
+}
+
+Status StateStore::Commit(const engine::Engine& engine, const std::vector<Notification>& decided, Time now) {
+  std::unique_ptr<Prepared> p = Prepare(engine, decided, now);
+  if (p == nullptr) return Status::Ok();
+  return Write({p.get()});
 }
 
 void StateStore::Finished(const notify::DeliveryRecord& r) {

@@ -6,12 +6,15 @@
 // (store/codec.h).
 //
 // Writes:
-// - Commit, once per engine tick, writes everything the tick changed (the engine names it in EngineChanges) and the
-//   notifications it decided, in one WriteBatch, synced when `sync` is on. Only after it returns are the tick's
-//   answers released and its notifications enqueued. An unchanged re-send of a known alert changes nothing, so it
-//   writes nothing.
-// - A failed Commit keeps its changes and they are written with the next one; the caller answers 503 for the tick
-//   and holds its notifications until a Commit succeeds.
+// - Prepare, on the engine's thread at the end of each tick, encodes everything the tick changed (the engine names it
+//   in EngineChanges) and the notifications it decided into one WriteBatch. An unchanged re-send of a known alert
+//   changes nothing, so it writes nothing.
+// - Write, on the engine loop's writer thread, writes prepared batches in tick order, the last one synced when `sync`
+//   is on: the ticks that piled up during one fsync share the next. Only after it returns are the ticks' answers
+//   released and their notifications enqueued, so the engine works on the next tick while the disk syncs.
+// - A failed Write changes nothing the caller relies on: the same batches are written again, in order, before any
+//   later one (each record is a whole object, so writing one twice is harmless). Their senders are answered 503.
+// - Commit is Prepare and Write in one call (tests, benchmarks).
 // - Finished (the outbox's journal) deletes a delivered, failed or skipped notification from the outbox and adds it
 //   to the log, without waiting for the disk: a process crash keeps it (it is in the operating system's cache), and
 //   the next synced Commit makes it durable. The log is trimmed to log_retention.
@@ -19,7 +22,8 @@
 // Recover loads all of it into a fresh engine and returns the outbox's part; a record it cannot read stops the start
 // with its column family and key, never a silent start from empty.
 //
-// Thread rule: Recover and Commit on the engine's thread; Finished from any thread (the outbox's lock serializes it).
+// Thread rule: Recover, Prepare and Commit on the engine's thread; Write on one thread at a time (the engine loop's
+// writer); Finished from any thread (the outbox's lock serializes it).
 #pragma once
 
 #include <chrono>
@@ -83,8 +87,24 @@ class StateStore final : public notify::OutboxJournal {
 
   // Loads the stored state into `engine` (fresh, with its rules) as of `now`, and starts tracking its changes.
   Status Recover(engine::Engine& engine, Time now, RecoveredOutbox* outbox, RecoveryStats* stats);
-  // Writes what the engine changed since the last successful Commit, and `decided`. Unavailable when the write
-  // failed: the changes stay for the next Commit.
+  // One tick's write, encoded.
+  class Prepared {
+   public:
+    Prepared();
+    ~Prepared();
+    rocksdb::WriteBatch* batch() { return batch_.get(); }
+    size_t bytes() const;
+
+   private:
+    std::unique_ptr<rocksdb::WriteBatch> batch_;
+  };
+  // Engine thread: encodes what the engine changed since the last Prepare, and `decided`. Null when there is
+  // nothing to write.
+  std::unique_ptr<Prepared> Prepare(const engine::Engine& engine, const std::vector<Notification>& decided, Time now);
+  // Writes `writes` in order, the last one synced (storage.sync). Unavailable when a write failed: then write the
+  // same ones again, first, before any later one.
+  Status Write(const std::vector<Prepared*>& writes);
+  // Prepare and Write.
   Status Commit(const engine::Engine& engine, const std::vector<Notification>& decided, Time now);
   void Finished(const notify::DeliveryRecord& r) override;
 
@@ -100,7 +120,7 @@ class StateStore final : public notify::OutboxJournal {
   };
   StateStore(StoreOptions options, observability::Registry* metrics);
   Status Build(rocksdb::WriteBatch* batch, const engine::Engine& engine, const std::vector<Notification>& decided,
-               Time now, std::vector<std::pair<engine::IncidentKey, TimelineMark>>* marks);
+               Time now);
   Status Load(engine::Engine& engine, Time now, RecoveredOutbox* outbox, RecoveryStats* stats);
 
   StoreOptions options_;
