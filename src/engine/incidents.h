@@ -109,16 +109,21 @@ class Incidents {
     uint32_t slot = kNoIncident;  // the group's latest incident
     uint32_t opened = 0;          // incidents opened for it so far, part of their ids
   };
-  enum class TimerKind : uint8_t { kFlush, kDrop, kEscalate };
+  // In the order timers due at the same time run for one incident: the escalation first, so that a flush at the
+  // same instant tells the receivers it paged too.
+  enum class TimerKind : uint8_t { kEscalate, kFlush, kDrop };
   struct Timer {
     Time at;
     uint64_t id_hi, id_lo;
     uint32_t slot;
     TimerKind kind;
+    // A total order, whatever order the timers were armed in (a recovery arms them in another): replay and
+    // recovery decide the same.
     bool operator>(const Timer& o) const {
       if (at != o.at) return at > o.at;
       if (id_hi != o.id_hi) return id_hi > o.id_hi;
-      return id_lo > o.id_lo;
+      if (id_lo != o.id_lo) return id_lo > o.id_lo;
+      return kind > o.kind;
     }
   };
   struct Slot {

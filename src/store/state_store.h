@@ -85,7 +85,9 @@ class StateStore final : public notify::OutboxJournal {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  // Loads the stored state into `engine` (fresh, with its rules) as of `now`, and starts tracking its changes.
+  // Loads the stored state into `engine` (fresh, with its rules) as of `now`, and starts tracking its changes: from
+  // then on the engine writes into the store's EngineChanges, so the store must outlive the engine (or the engine's
+  // TrackChanges(nullptr) come first).
   Status Recover(engine::Engine& engine, Time now, RecoveredOutbox* outbox, RecoveryStats* stats);
   // One tick's write, encoded.
   class Prepared {
