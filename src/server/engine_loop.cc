@@ -86,7 +86,8 @@ void EngineLoop::Release(Tick& t, const Status& durable, bool written) {
     if (reply) reply(durable);
   }
   t.replies.clear();
-  if (written && !t.notifications.empty() && notify_) notify_(std::move(t.notifications));
+  if (!written) return;  // the notifications wait for the write
+  if (!t.notifications.empty() && notify_) notify_(std::move(t.notifications));
   t.notifications.clear();
 }
 

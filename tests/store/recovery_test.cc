@@ -182,14 +182,10 @@ TEST(RecoveryTest, AGroupResolvedBeforeTheDowntimeReopensItsIncidentAfterIt) {
   EXPECT_EQ(all[1]->members.size(), 1u);
 }
 
-// KNOWN BUG (src/engine/incidents.h, Incidents::Timer::operator>): timers are ordered by (at, id) only, so an
-// incident's flush and escalation due at the same instant run in whatever order the heap gives, which depends on
-// the order they were pushed. A running engine pushes the escalation first (Flush pages, then re-arms the flush);
-// Incidents::Restore pushes the flush first. With the default group_interval (5m) and an ack_timeout of 5m they
-// coincide, and the recovered engine sends a different set of notifications: the original pages pd-b and then tells
-// pd-a and pd-b of the update; the recovered one tells only pd-a of the update and then pages pd-b. The engine's
-// contract (engine.h: "the same inputs at the same times always give the same state and the same notifications,
-// which tests, replay and recovery rely on") is broken. Ordering timers by kind as well would fix it.
+// A running engine arms an incident's escalation before its next flush (Flush pages, then re-arms the flush);
+// Incidents::Restore arms the flush first. With the default group_interval (5m) and an ack_timeout of 5m the two
+// come due at the same instant: the timers' order must not depend on how they were armed, or the recovered engine
+// would send other notifications (with other identities) than the original.
 TEST(RecoveryTest, AFlushAndAnEscalationDueTogetherRunInTheSameOrderAfterARecovery) {
   TempDir dir;
   const engine::RuleSet rules = EscalationRules(/*repeat=*/0, /*step2_ack=*/minutes(10));

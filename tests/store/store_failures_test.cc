@@ -43,19 +43,25 @@ StoreOptions Flaky(const TempDir& dir, const bool* fail) {
 }
 
 // A tick whose Commit is expected to fail: returns the notifications it decided, which the caller holds.
-std::vector<Notification> FailedTick(engine::Engine& e, StateStore& store, Time now, const AlertBatch* batch) {
+// A tick whose write fails: its prepared write is kept, to be written again (as the engine loop's writer does).
+std::unique_ptr<StateStore::Prepared> FailedTick(engine::Engine& e, StateStore& store, Time now,
+                                                 const AlertBatch* batch, std::vector<Notification>* decided) {
   e.AdvanceBefore(now);
   if (batch != nullptr) e.Apply(*batch, now);
   e.Advance(now);
-  std::vector<Notification> decided = e.TakeNotifications();
-  Status s = store.Commit(e, decided, now);
+  std::vector<Notification> d = e.TakeNotifications();
+  std::unique_ptr<StateStore::Prepared> p = store.Prepare(e, d, now);
+  EXPECT_NE(p, nullptr);
+  if (p == nullptr) return p;
+  Status s = store.Write({p.get()});
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.message();
   EXPECT_TRUE(s.retryable());
-  return decided;
+  if (decided != nullptr) decided->insert(decided->end(), d.begin(), d.end());
+  return p;
 }
 
-TEST(StoreFailuresTest, AFailedCommitKeepsItsChangesForTheNextOne) {
+TEST(StoreFailuresTest, FailedWritesWrittenAgainInOrderKeepEverything) {
   TempDir dir;
   bool fail = false;
   observability::Registry metrics;
@@ -65,16 +71,17 @@ TEST(StoreFailuresTest, AFailedCommitKeepsItsChangesForTheNextOne) {
 
   fail = true;
   const AlertBatch first = Batch({Firing("Down"), Firing("Slow", "us1")});
-  std::vector<Notification> held = FailedTick(a, *store, kT0, &first);
-  std::vector<Notification> more = FailedTick(a, *store, kT0 + seconds(30), nullptr);
-  ASSERT_FALSE(more.empty());
-  held.insert(held.end(), more.begin(), more.end());
+  std::vector<Notification> held;
+  auto w1 = FailedTick(a, *store, kT0, &first, &held);
+  const size_t first_decided = held.size();
+  auto w2 = FailedTick(a, *store, kT0 + seconds(30), nullptr, &held);
+  ASSERT_GT(held.size(), first_decided);
   EXPECT_EQ(metrics.GetCounter("incidentd_store_commit_errors_total", "").value(), 2u);
   EXPECT_EQ(metrics.GetCounter("incidentd_store_commits_total", "").value(), 0u);
 
-  // The disk is back: the next Commit, with nothing new from the engine, writes both ticks and the held pages.
+  // The disk is back: both writes again, in order, in one group.
   fail = false;
-  ASSERT_TRUE(store->Commit(a, held, kT0 + seconds(31)).ok());
+  ASSERT_TRUE(store->Write({w1.get(), w2.get()}).ok());
   EXPECT_EQ(metrics.GetCounter("incidentd_store_commits_total", "").value(), 1u);
   Close(a, store);
 
@@ -89,7 +96,7 @@ TEST(StoreFailuresTest, AFailedCommitKeepsItsChangesForTheNextOne) {
   EXPECT_EQ(outbox.pending.size(), held.size());
 }
 
-TEST(StoreFailuresTest, TimelineEntriesTrimmedWhileCommitsFailAreStoredRightOnceTheyWork) {
+TEST(StoreFailuresTest, TimelineEntriesTrimmedWhileWritesFailAreStoredRightOnceTheyWork) {
   TempDir dir;
   bool fail = false;
   engine::Engine a({}, kRules);
@@ -104,11 +111,11 @@ TEST(StoreFailuresTest, TimelineEntriesTrimmedWhileCommitsFailAreStoredRightOnce
   fail = true;
   const AlertBatch second = numbered(600, 900);
   const AlertBatch third = numbered(900, 1300);
-  FailedTick(a, *store, kT0 + seconds(1), &second);
-  FailedTick(a, *store, kT0 + seconds(2), &third);  // crosses the limit: entries never written are dropped
+  auto w2 = FailedTick(a, *store, kT0 + seconds(1), &second, nullptr);
+  auto w3 = FailedTick(a, *store, kT0 + seconds(2), &third, nullptr);  // crosses the limit: some never written
   ASSERT_GT(engine::All(a)[0]->timeline_dropped, 0u);
   fail = false;
-  ASSERT_TRUE(store->Commit(a, {}, kT0 + seconds(3)).ok());
+  ASSERT_TRUE(store->Write({w2.get(), w3.get()}).ok());
   Close(a, store);
   {
     RawDb raw(dir.state());
