@@ -154,17 +154,22 @@ void AlertStore::SetContent(Alert& a, const AlertBatch& batch, const AlertInput&
   }
 }
 
+// A free slot: a dropped alert's, or the next one, in a new chunk when the last is full.
+uint32_t AlertStore::NewSlot() {
+  if (!free_.empty()) {
+    const uint32_t slot = free_.back();
+    free_.pop_back();
+    return slot;
+  }
+  if (used_ == kNoSlot) std::abort();  // 4 G alerts
+  const uint32_t slot = used_++;
+  if ((slot >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<Entry[]>(kChunkMask + 1));
+  return slot;
+}
+
 uint32_t AlertStore::Insert(const AlertBatch& batch, const AlertInput& input, Fingerprint key, bool key_of_labels,
                             Time now) {
-  uint32_t slot;
-  if (!free_.empty()) {
-    slot = free_.back();
-    free_.pop_back();
-  } else {
-    if (used_ == kNoSlot) std::abort();  // 4 G alerts
-    slot = used_++;
-    if ((slot >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<Entry[]>(kChunkMask + 1));
-  }
+  const uint32_t slot = NewSlot();
   IndexInsert(key, slot);
   ++size_;
   Entry& e = At(slot);
@@ -383,15 +388,7 @@ void AlertStore::Forget(Fingerprint fp, Time now) {
 bool AlertStore::Restore(const Alert& from, std::span<const Label> labels, std::span<const Label> annotations,
                          std::string_view generator_url, Time now) {
   if (FindSlot(from.fingerprint) != kNoSlot) return false;
-  uint32_t slot;
-  if (!free_.empty()) {
-    slot = free_.back();
-    free_.pop_back();
-  } else {
-    if (used_ == kNoSlot) std::abort();
-    slot = used_++;
-    if ((slot >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<Entry[]>(kChunkMask + 1));
-  }
+  const uint32_t slot = NewSlot();
   IndexInsert(from.fingerprint, slot);
   ++size_;
   Entry& e = At(slot);

@@ -133,6 +133,7 @@ class AlertStore {
   void IndexErase(Fingerprint fp, uint32_t slot);
   void Rehash(size_t capacity);
 
+  uint32_t NewSlot();
   uint32_t Insert(const AlertBatch& batch, const AlertInput& input, Fingerprint key, bool key_of_labels, Time now);
   void SetContent(Alert& a, const AlertBatch& batch, const AlertInput& input, bool key_of_labels);
   std::optional<Time> Deadline(const Alert& a) const;

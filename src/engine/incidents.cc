@@ -117,16 +117,20 @@ bool Incidents::Live(const Timer& t) const {
   return false;
 }
 
-uint32_t Incidents::Open(const CorrelationRule& rule, uint64_t key, Group& group, const Alert& a, Time now) {
-  uint32_t slot;
+// A free slot for a new incident: a forgotten incident's, or a new one at the end.
+uint32_t Incidents::NewSlot() {
   if (!free_.empty()) {
-    slot = free_.back();
+    const uint32_t slot = free_.back();
     free_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-    slot_state_.emplace_back();
+    return slot;
   }
+  slots_.emplace_back();
+  slot_state_.emplace_back();
+  return static_cast<uint32_t>(slots_.size() - 1);
+}
+
+uint32_t Incidents::Open(const CorrelationRule& rule, uint64_t key, Group& group, const Alert& a, Time now) {
+  const uint32_t slot = NewSlot();
   auto inc = std::make_unique<Incident>();
   const uint64_t ms =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
@@ -405,15 +409,7 @@ Status Incidents::Restore(std::unique_ptr<Incident> inc, const std::vector<std::
     if (e.detail >= details.size()) return Status::Invalid("incident " + inc->id + ": a timeline detail is missing");
     e.detail = InternDetail(details[e.detail]);
   }
-  uint32_t slot;
-  if (!free_.empty()) {
-    slot = free_.back();
-    free_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-    slot_state_.emplace_back();
-  }
+  const uint32_t slot = NewSlot();
   Incident& i = *inc;
   slots_[slot] = std::move(inc);
   slot_state_[slot] = Slot{};

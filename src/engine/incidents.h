@@ -133,6 +133,7 @@ class Incidents {
     bool title_pending = false;
   };
 
+  uint32_t NewSlot();
   uint32_t Open(const CorrelationRule& rule, uint64_t key, Group& group, const Alert& a, Time now);
   void Reopen(Incident& inc, const CorrelationRule& rule, Time now);
   void Touch(uint32_t slot, Time now);

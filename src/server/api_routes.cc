@@ -13,14 +13,9 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-// A command that changed nothing (it was refused) answers whatever the tick's write does.
-EngineLoop::Reply Now(const http::Responder& respond, http::Response r) {
-  respond(std::move(r));
-  return {};
-}
-
-// A command that changed state answers once the change is written; 503 when the store failed, so a client never
-// hears that something was done that a crash would undo.
+// A command's answer waits for its tick's write; 503 when the store failed, so a client never hears of a state a
+// crash would undo. That holds for refusals too: "already acknowledged" may describe an acknowledgement that is not
+// written yet.
 EngineLoop::Reply WhenWritten(const http::Responder& respond, http::Response r) {
   return [respond, r = std::move(r)](const Status& durable) mutable {
     if (durable.ok()) return respond(std::move(r));
@@ -90,7 +85,7 @@ void AddIncidentRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<c
       std::string by = Actor(req, *auth, *who);
       if (!loop.Execute([id = std::string(req.path_params[0]), by, ack, respond](engine::Engine& e, Time now) {
             Status s = ack ? e.Acknowledge(id, by, now) : e.Resolve(id, by, now);
-            if (!s.ok()) return Now(respond, http::ErrorResponse(HttpStatusOf(s), s.message()));
+            if (!s.ok()) return WhenWritten(respond, http::ErrorResponse(HttpStatusOf(s), s.message()));
             return WhenWritten(respond, Json(api::RenderIncident(e, *e.incidents().Find(id))));
           })) {
         ShuttingDown(respond);
@@ -121,7 +116,8 @@ void AddSilenceRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<co
         if (!s.ok()) return respond(http::ErrorResponse(400, s.status().message()));
         if (!loop.Execute([s = std::move(*s), id = api::NewSilenceId(), respond](engine::Engine& e, Time now) mutable {
               Result<std::string> r = e.UpsertSilence(std::move(s), id, now);
-              if (!r.ok()) return Now(respond, http::ErrorResponse(HttpStatusOf(r.status()), r.status().message()));
+              if (!r.ok())
+                return WhenWritten(respond, http::ErrorResponse(HttpStatusOf(r.status()), r.status().message()));
               std::string body;
               JsonWriter w(body);
               w.BeginObject().Field("silenceID", *r).EndObject();
@@ -146,7 +142,7 @@ void AddSilenceRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<co
                if (!who.ok()) return respond(Unauthorized(who.status()));
                if (!loop.Execute([id = std::string(req.path_params[0]), respond](engine::Engine& e, Time now) {
                      Status s = e.ExpireSilence(id, now);
-                     if (!s.ok()) return Now(respond, http::ErrorResponse(HttpStatusOf(s), s.message()));
+                     if (!s.ok()) return WhenWritten(respond, http::ErrorResponse(HttpStatusOf(s), s.message()));
                      http::Response r;
                      r.body.clear();
                      return WhenWritten(respond, std::move(r));

@@ -97,17 +97,17 @@ void EngineLoop::RunWriter() {
   std::vector<Tick> group;
   std::vector<store::StateStore::Prepared*> writes;
   auto backoff = std::chrono::milliseconds(50);
-  Steady::time_point retry_at{}, failing_since{}, logged{};
+  Steady::time_point retry_at{}, logged{}, stop_deadline{};
   size_t failures = 0;
   for (;;) {
     bool stop;
     {
       std::unique_lock lock(wmu_);
-      auto ready = [&] { return !ticks_.empty() || writer_stopping_; };
       if (failed.empty()) {
-        wcv_.wait(lock, ready);
+        wcv_.wait(lock, [&] { return !ticks_.empty() || writer_stopping_; });
       } else {
-        wcv_.wait_until(lock, retry_at, ready);
+        // Backing off: only a new tick (or the backoff's end) tries again; a stop keeps the backoff.
+        wcv_.wait_until(lock, retry_at, [&] { return !ticks_.empty(); });
       }
       for (Tick& t : ticks_) group.push_back(std::move(t));
       ticks_.clear();
@@ -143,7 +143,7 @@ void EngineLoop::RunWriter() {
     }
     // Nothing of the group may be acknowledged: answer it now, keep its writes to try again, in order.
     const Steady::time_point now = Steady::now();
-    if (failures++ == 0) failing_since = now;
+    ++failures;
     for (Tick& t : group) {
       Release(t, s, false);
       failed.push_back(std::move(t));
@@ -156,7 +156,8 @@ void EngineLoop::RunWriter() {
     }
     retry_at = now + backoff;
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(2));
-    if (stop && now - failing_since >= std::chrono::seconds(5)) {
+    if (stop && stop_deadline == Steady::time_point{}) stop_deadline = now + std::chrono::seconds(5);
+    if (stop && now >= stop_deadline) {
       spdlog::error("store: stopping with {} ticks unwritten; their senders were answered 503", failed.size());
       for (Tick& t : failed) unwritten_bytes_.fetch_sub(t.write ? t.write->bytes() : 0, std::memory_order_relaxed);
       break;

@@ -450,6 +450,7 @@ bool DecodeNotification(std::string_view value, Notification* n) {
   n->inform = r.Enum<uint8_t>(1) != 0;
   n->state = r.Enum<IncidentState>(kMaxState);
   n->priority = r.U8();
+  if (n->priority < 1 || n->priority > 5) return false;
   n->title = r.Str();
   n->seq = static_cast<uint32_t>(r.Varint());
   n->step = static_cast<uint32_t>(r.Varint());
@@ -461,6 +462,7 @@ bool DecodeNotification(std::string_view value, Notification* n) {
   s->policy = r.Str();
   s->state = r.Enum<IncidentState>(kMaxState);
   s->priority = r.U8();
+  if (s->priority < 1 || s->priority > 5) return false;
   r.Pairs(&s->group_labels);
   s->created_at = r.At();
   s->acknowledged_at = r.At();

@@ -1,8 +1,8 @@
 #include "store/state_store.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/options.h>
 #include <rocksdb/memtablerep.h>
+#include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -74,7 +74,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(StoreOptions options, obser
   o.keep_log_file_num = 3;
   o.max_total_wal_size = 256 << 20;
   o.allow_concurrent_memtable_write = false;  // the vector memtable
-  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;  // a torn last record after a crash is cut
+  // A torn last record (a crash in the middle of a write) is cut; damage anywhere else stops the start, where
+  // point-in-time recovery would silently drop every later, acknowledged write.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   rocksdb::ColumnFamilyOptions cfo;
   cfo.write_buffer_size = 64 << 20;
   // The store is written all the time and read only at start: a vector memtable appends in O(1) and sorts once, at
