@@ -179,7 +179,7 @@ if [[ " $SECTIONS " == *" http "* ]]; then
 fi
 
 if [[ " $SECTIONS " == *" latency "* ]]; then
-  echo; echo "== page latency, durable commits on (storage.sync true, page_latency's own data_dir), $REPS runs"
+  echo; echo "== page latency of $INCIDENTD (storage.sync at its default, true, in page_latency's own data_dir), $REPS runs"
   for rate in 0 100000; do
     : > "$DIR/r"
     for _ in $(seq "$REPS"); do

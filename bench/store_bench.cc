@@ -5,10 +5,11 @@
 // - fsync: the disk's own cost of a synced write: --count appends of 4 KiB to a new file, each followed by fdatasync
 //   (what RocksDB does to its write-ahead log on a synced write), then the same with fsync.
 // - ingest: an engine whose changes the store tracks, as the daemon runs it: Open on an empty --dir, Recover, then
-//   per tick Apply a batch of --tick new alerts, Advance, TakeNotifications, Commit. Batches are built before the
-//   timed loop. Reports alerts/s over the ticks' wall time, and how that time splits between the engine (Apply,
-//   Advance), encoding the changes (Commit minus its write) and the RocksDB write (WAL append, memtable inserts and,
-//   with --sync on, fdatasync), the last measured by wrapping the store's write target (StoreOptions::wrap).
+//   per tick Apply a batch of --tick new alerts, Advance, TakeNotifications, Commit (Prepare and Write on this one
+//   thread). Batches are built before the timed loop. Reports alerts/s over the ticks' wall time, and how the time and
+//   the thread's CPU split between the engine (Apply, Advance), encoding the changes (Commit minus its write: the
+//   daemon's engine thread does it) and the RocksDB write (WAL append, memtable inserts and, with --sync on,
+//   fdatasync: the daemon's writer thread), the write measured by wrapping the store's target (StoreOptions::wrap).
 // - build: --alerts new alerts in ticks of --tick into an empty --dir, then closes it: the data set for restarts.
 // - recover: copies --from to --dir (removing --dir first), syncs the copy and, with --cold, evicts its pages from the
 //   page cache (posix_fadvise DONTNEED: no root needed, other files untouched); then times Open and Recover into a
@@ -99,9 +100,9 @@ void PrintUsage(std::FILE* out) {
       "           times from RocksDB's perf context, which slows the memtable inserts.\n"
       "  build    --dir DIR [--alerts A] [--tick N] [--incidents G] [--sync on|off]\n"
       "           A alerts in ticks of N into an empty DIR, then close it. For 1 M: --alerts 1000000 --tick 10000.\n"
-      "  recover  --dir DIR [--from BASE] [--cold] [--incidents G]\n"
+      "  recover  --dir DIR [--from BASE] [--cold] [--rules group|none]\n"
       "           With --from: DIR is removed and BASE copied to it (and, with --cold, evicted from the page\n"
-      "           cache). Then Open + Recover into a fresh engine, timed.\n"
+      "           cache). Then Open + Recover into a fresh engine with the rules it was built with, timed.\n"
       "  compact  --dir DIR                     flush and compact every column family (RocksDB's API); sizes.\n"
       "  evict    --dir DIR                     sync DIR's files and drop them from the page cache.\n"
       "\n"
@@ -254,9 +255,8 @@ void AddAlert(AlertBatch& b, size_t j, size_t incidents, Time now) {
   char instance[96], group[32], description[256], summary[96];
   std::snprintf(instance, sizeof instance, "10.%zu.%zu.%zu:9100", (j >> 16) & 255, (j >> 8) & 255, j & 255);
   std::snprintf(group, sizeof group, "g%06zu", j % incidents);
-  std::snprintf(description, sizeof description,
-                "%s on %s: error ratio %zu.%zu%% for 10 minutes (%s)", w.names[n].c_str(), instance,
-                50 + j % 50, j % 10, critical ? "paging" : "ticket");
+  std::snprintf(description, sizeof description, "%s on %s: error ratio %zu.%zu%% for 10 minutes (%s)",
+                w.names[n].c_str(), instance, 50 + j % 50, j % 10, critical ? "paging" : "ticket");
   std::snprintf(summary, sizeof summary, "%s is firing for %s in %s", w.names[n].c_str(), w.services[s].c_str(),
                 w.clusters[c].c_str());
   AlertInput& in = b.Begin();
@@ -370,7 +370,9 @@ void RequireEmpty(const std::string& dir) {
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) Die(dir + " is not empty: ingest and build start from nothing");
 }
 
-Time WallNow() { return Time(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch())); }
+Time WallNow() {
+  return Time(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()));
+}
 
 // --- commands ---
 
@@ -411,7 +413,7 @@ struct LoadFigures {
   size_t alerts = 0, ticks = 0;
   Steady::duration total{}, engine{}, commit{};  // wall time
   Steady::duration engine_cpu{}, commit_cpu{};   // the thread's CPU time
-  std::vector<double> commit_us;  // per tick
+  std::vector<double> commit_us;                 // per tick
   double cpu_seconds = 0;
   double json_bytes = 0;
 };
@@ -491,14 +493,16 @@ int RunIngest(const Options& o) {
   std::printf("  CPU per alert: engine %.2f µs, Commit %.2f µs = encoding %.2f + RocksDB Write %.2f\n",
               Seconds(f.engine_cpu) / n * 1e6, Seconds(f.commit_cpu) / n * 1e6, encode_cpu / n * 1e6,
               write_cpu / n * 1e6);
-  std::printf("  the daemon's split: engine thread (engine + encoding) %.2f µs, writer thread (Write) %.2f µs: at most "
-              "%.0f alerts/s if each had a core and nothing waited for the disk\n",
-              (Seconds(f.engine_cpu) + encode_cpu) / n * 1e6, write_cpu / n * 1e6,
-              n / std::max(Seconds(f.engine_cpu) + encode_cpu, write_cpu));
-  std::printf("  Commit per tick: p50 %.0f µs, p99 %.0f µs; %.0f B written per alert\n",
-              Percentile(f.commit_us, 0.5), Percentile(f.commit_us, 0.99), static_cast<double>(writes.bytes) / n);
   std::printf(
-      "RESULT {\"tick\":%zu,\"sync\":%s,\"rules\":\"%s\",\"alerts\":%zu,\"alerts_per_s\":%.0f,\"cpu_us_per_alert\":%.2f,"
+      "  the daemon's split: engine thread (engine + encoding) %.2f µs, writer thread (Write) %.2f µs: at most "
+      "%.0f alerts/s if each had a core and nothing waited for the disk\n",
+      (Seconds(f.engine_cpu) + encode_cpu) / n * 1e6, write_cpu / n * 1e6,
+      n / std::max(Seconds(f.engine_cpu) + encode_cpu, write_cpu));
+  std::printf("  Commit per tick: p50 %.0f µs, p99 %.0f µs; %.0f B written per alert\n", Percentile(f.commit_us, 0.5),
+              Percentile(f.commit_us, 0.99), static_cast<double>(writes.bytes) / n);
+  std::printf(
+      "RESULT "
+      "{\"tick\":%zu,\"sync\":%s,\"rules\":\"%s\",\"alerts\":%zu,\"alerts_per_s\":%.0f,\"cpu_us_per_alert\":%.2f,"
       "\"engine_us_per_alert\":%.2f,\"commit_us_per_alert\":%.2f,\"encode_us_per_alert\":%.2f,"
       "\"write_us_per_alert\":%.2f,\"wal_us_per_alert\":%.2f,\"memtable_us_per_alert\":%.2f,\"commit_share\":%.3f,"
       "\"commit_p50_us\":%.0f,\"commit_p99_us\":%.0f,\"bytes_per_alert\":%.0f,\"json_bytes\":%.0f,"
@@ -526,13 +530,14 @@ int RunBuild(const Options& o) {
   const double wall = Seconds(Steady::now() - start);
   const uint64_t disk = st->DiskBytes();
   const uint64_t rss = ProcStatus("VmRSS");
-  const size_t alerts = engine.alerts().size(), firing = engine.alerts().firing(), incidents = engine.incidents().size();
+  const size_t alerts = engine.alerts().size(), firing = engine.alerts().firing(),
+               incidents = engine.incidents().size();
   engine.TrackChanges(nullptr);  // the engine writes into the store's EngineChanges: not after the store is gone
   const auto close_start = Steady::now();
   st.reset();
   const double close = Seconds(Steady::now() - close_start);
-  std::printf("built %zu alerts (%zu firing, %.0f B as JSON) in %zu incidents, ticks of %zu, in %.1f s\n", alerts, firing,
-              f.json_bytes, incidents, o.tick, wall);
+  std::printf("built %zu alerts (%zu firing, %.0f B as JSON) in %zu incidents, ticks of %zu, in %.1f s\n", alerts,
+              firing, f.json_bytes, incidents, o.tick, wall);
   std::printf("  DiskBytes right after the load: %.1f MB, %.0f B per alert; RSS %.0f MB; closed in %.2f s\n",
               static_cast<double>(disk) / 1e6, static_cast<double>(disk) / static_cast<double>(alerts),
               static_cast<double>(rss) / 1e6, close);
@@ -629,14 +634,16 @@ int RunRecover(const Options& o) {
   std::printf("%s start: %.1f MB of files (%.1f MB write-ahead log), %.1f MB of them in the page cache\n",
               o.cold ? "cold" : "warm", static_cast<double>(files) / 1e6, static_cast<double>(wal) / 1e6,
               static_cast<double>(resident) / 1e6);
-  std::printf("  Open %.2f s + Recover %.2f s = %.2f s (CPU %.2f s): %zu alerts, %zu incidents, %zu members, %zu "
-              "timeline entries\n",
-              open_s, recover_s, open_s + recover_s, cpu, stats.alerts, stats.incidents, stats.members, stats.timeline);
-  std::printf("  RSS after %.0f MB (%.0f B per alert; peak %.0f MB), heap %.0f MB; DiskBytes after %.1f MB (%.0f B per "
-              "alert)\n",
-              static_cast<double>(rss) / 1e6, static_cast<double>(rss - rss_before) / static_cast<double>(stats.alerts),
-              static_cast<double>(hwm) / 1e6, static_cast<double>(mi.uordblks + mi.hblkhd) / 1e6,
-              static_cast<double>(disk) / 1e6, static_cast<double>(disk) / static_cast<double>(stats.alerts));
+  std::printf(
+      "  Open %.2f s + Recover %.2f s = %.2f s (CPU %.2f s): %zu alerts, %zu incidents, %zu members, %zu "
+      "timeline entries\n",
+      open_s, recover_s, open_s + recover_s, cpu, stats.alerts, stats.incidents, stats.members, stats.timeline);
+  std::printf(
+      "  RSS after %.0f MB (%.0f B per alert; peak %.0f MB), heap %.0f MB; DiskBytes after %.1f MB (%.0f B per "
+      "alert)\n",
+      static_cast<double>(rss) / 1e6, static_cast<double>(rss - rss_before) / static_cast<double>(stats.alerts),
+      static_cast<double>(hwm) / 1e6, static_cast<double>(mi.uordblks + mi.hblkhd) / 1e6,
+      static_cast<double>(disk) / 1e6, static_cast<double>(disk) / static_cast<double>(stats.alerts));
   std::printf(
       "RESULT {\"cold\":%s,\"files_bytes\":%lu,\"wal_bytes\":%lu,\"resident_bytes\":%lu,\"open_s\":%.3f,"
       "\"recover_s\":%.3f,\"total_s\":%.3f,\"cpu_s\":%.3f,\"alerts\":%zu,\"incidents\":%zu,\"rss_bytes\":%lu,"
