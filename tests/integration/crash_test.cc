@@ -4,8 +4,9 @@
 // must have decided and delivered its page once, and the webhook must have received each page (by its
 // X-Incidentd-Delivery key) exactly once, except a page caught in flight by a kill (see the sink's check below).
 //
-// The kill delays and the clients' batches come from a seed printed in the output; INCIDENTD_CRASH_SEED=N repeats them
-// (where the kills fall in the traffic depends on timing and is not reproducible).
+// Each kill comes once a random number of alerts has been accepted since the start before it, so every kill falls in
+// the traffic. Those numbers and the clients' batches come from a seed printed in the output; INCIDENTD_CRASH_SEED=N
+// repeats them (which requests are in flight at a kill depends on timing and is not reproducible).
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -23,6 +25,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <regex>
@@ -47,7 +50,9 @@ using std::chrono::seconds;
 
 constexpr int kClients = 4;
 constexpr int kKills = 10;
-constexpr int kMinKillDelayMs = 50, kMaxKillDelayMs = 400;
+// Alerts accepted from a start to the kill that ends it.
+constexpr size_t kMinAlertsPerLife = 1, kMaxAlertsPerLife = 4000;
+constexpr auto kLifeLimit = seconds(3);  // kill anyway if the traffic stalls
 // Half the alerts go to one of kSharedGroups groups that every client feeds, so each such incident is joined from
 // several connections across many restarts. The other half go to a group of the client's own that changes every
 // kRollingEvery of its alerts, so new incidents (and their pages) keep coming while the kills happen: with only fixed
@@ -77,29 +82,52 @@ uint16_t FreePort() {
   return port;
 }
 
-// Waits `d` while reading the child's output, so a full pipe never blocks its logging.
-void Idle(Process& p, milliseconds d) {
-  const auto end = SteadyClock::now() + d;
-  do {
-    p.CountInStderr("\n");
-    std::this_thread::sleep_for(std::min<SteadyClock::duration>(milliseconds(5), end - SteadyClock::now()));
-  } while (SteadyClock::now() < end);
+// True once the daemon has said it listens, within `within`, and /readyz then answers 200.
+bool WaitReady(Process& p, uint16_t port, seconds within) {
+  if (!p.WaitForStderr("incidentd listening on", within)) return false;
+  TestClient c(port);
+  return c.Get("/readyz").status == 200;
 }
 
-// True once /readyz answers 200 within `within`.
-bool WaitReady(Process& p, uint16_t port, seconds within) {
-  const auto deadline = SteadyClock::now() + within;
-  while (SteadyClock::now() < deadline) {
-    try {
-      TestClient c(port);
-      if (c.Get("/readyz").status == 200) return true;
-    } catch (const std::exception&) {
-      // Not listening yet.
-    }
-    Idle(p, milliseconds(10));
+// What the clients and the killer share: the count of accepted alerts, which times the kills, and the count of starts,
+// which a client whose connect failed waits on instead of retrying at once.
+class Traffic {
+ public:
+  bool stopped() const { return stop_.load(); }
+  size_t accepted() const { return accepted_.load(); }
+  void Accepted(size_t n) { accepted_ += n; }
+  uint64_t starts() {
+    std::lock_guard lock(mu_);
+    return starts_;
   }
-  return false;
-}
+  // A daemon is ready: wakes the clients waiting for it.
+  void Started() {
+    {
+      std::lock_guard lock(mu_);
+      ++starts_;
+    }
+    started_.notify_all();
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    started_.notify_all();
+  }
+  // Waits until a start after the `seen`th, a stop, or `deadline`.
+  void WaitForStartAfter(uint64_t seen, SteadyClock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    started_.wait_until(lock, deadline, [&] { return starts_ > seen || stop_.load(); });
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<size_t> accepted_{0};
+  std::mutex mu_;
+  std::condition_variable started_;
+  uint64_t starts_ = 0;
+};
 
 struct ClientTally {
   std::vector<std::string> accepted;  // ids of the alerts answered 2xx
@@ -109,18 +137,20 @@ struct ClientTally {
 
 // One client: batches of 1..20 new alerts on a keep-alive connection until `stop`, a limit, or the deadline. A
 // connection error or a non-2xx answer leaves the batch unaccepted; the next batch has new alerts.
-void RunClient(int t, uint64_t seed, uint16_t port, const std::atomic<bool>& stop, SteadyClock::time_point deadline,
+void RunClient(int t, uint64_t seed, uint16_t port, Traffic& traffic, SteadyClock::time_point deadline,
                ClientTally* out) {
   std::mt19937_64 rng(seed * 1000003 + static_cast<uint64_t>(t));
   std::optional<TestClient> conn;
   size_t n = 0;
-  while (!stop.load() && n < kMaxAlertsPerClient && SteadyClock::now() < deadline) {
+  while (!traffic.stopped() && n < kMaxAlertsPerClient && SteadyClock::now() < deadline) {
     if (!conn) {
+      // Read before the attempt: a start announced after it is one this attempt may have missed.
+      const uint64_t starts = traffic.starts();
       try {
         conn.emplace(port);
       } catch (const std::exception&) {
         ++out->connects_failed;
-        std::this_thread::sleep_for(milliseconds(2));
+        traffic.WaitForStartAfter(starts, deadline);
         continue;
       }
     }
@@ -148,6 +178,7 @@ void RunClient(int t, uint64_t seed, uint16_t port, const std::atomic<bool>& sto
     }
     if (r.status >= 200 && r.status < 300) {
       out->accepted.insert(out->accepted.end(), ids.begin(), ids.end());
+      traffic.Accepted(ids.size());
     } else {
       ++out->refused;
     }
@@ -215,6 +246,7 @@ TEST_F(CrashTest, EveryAcceptedAlertSurvivesSigkillAndEachPageIsSentOnce) {
   std::vector<std::unique_ptr<Process>> instances;
   std::vector<std::string> recovered;     // each start's recovery line
   std::vector<size_t> recovered_pending;  // each start's notifications recovered to send
+  Traffic traffic;
   auto spawn = [&]() -> bool {
     spawns.push_back(SteadyClock::now());
     instances.push_back(std::make_unique<Process>(args));
@@ -225,26 +257,27 @@ TEST_F(CrashTest, EveryAcceptedAlertSurvivesSigkillAndEachPageIsSentOnce) {
     std::smatch m;
     const bool found = std::regex_search(recovered.back(), m, std::regex(R"((\d+) notifications to send)"));
     recovered_pending.push_back(found ? std::stoul(m[1].str()) : 0);
+    traffic.Started();
     return true;
   };
   ASSERT_TRUE(spawn()) << instances.back()->err();
 
-  std::atomic<bool> stop{false};
   std::vector<ClientTally> tallies(kClients);
   std::vector<std::thread> clients;
   for (int t = 0; t < kClients; ++t) {
-    clients.emplace_back(RunClient, t, seed, port, std::cref(stop), t0 + kTrafficLimit, &tallies[t]);
+    clients.emplace_back(RunClient, t, seed, port, std::ref(traffic), t0 + kTrafficLimit, &tallies[t]);
   }
   auto stop_clients = [&] {
-    stop = true;
+    traffic.Stop();
     for (std::thread& c : clients) c.join();
     clients.clear();
   };
 
-  std::uniform_int_distribution<int> delay(kMinKillDelayMs, kMaxKillDelayMs);
+  std::uniform_int_distribution<size_t> life(kMinAlertsPerLife, kMaxAlertsPerLife);
   for (int k = 0; k < kKills; ++k) {
     Process& p = *instances.back();
-    Idle(p, milliseconds(delay(rng)));
+    const size_t kill_at = traffic.accepted() + life(rng);
+    p.PumpUntil([&] { return traffic.accepted() >= kill_at; }, kLifeLimit);
     kills.push_back(SteadyClock::now());
     p.Signal(SIGKILL);
     std::optional<int> code = p.Wait(seconds(10));
@@ -305,13 +338,12 @@ TEST_F(CrashTest, EveryAcceptedAlertSurvivesSigkillAndEachPageIsSentOnce) {
             << std::endl;
 
   // The outbox drains.
-  bool drained = false;
-  const auto drain_deadline = SteadyClock::now() + seconds(15);
-  while (!drained && SteadyClock::now() < drain_deadline) {
-    JsonDoc pending(c.Get("/api/v1/notifications?state=pending&limit=1").body);
-    drained = pending.ok() && uint64_t(pending.root()["depth"]) == 0;
-    if (!drained) Idle(last, milliseconds(20));
-  }
+  const bool drained = last.PumpUntil(
+      [&] {
+        JsonDoc pending(c.Get("/api/v1/notifications?state=pending&limit=1").body);
+        return pending.ok() && uint64_t(pending.root()["depth"]) == 0;
+      },
+      seconds(15));
   ASSERT_TRUE(drained) << c.Get("/api/v1/notifications?limit=20").body;
 
   // One incident per group, holding every alert of the group.

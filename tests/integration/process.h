@@ -10,7 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <string>
@@ -80,6 +82,17 @@ class Process {
       Drain(std::chrono::milliseconds(50));
     }
     return std::nullopt;
+  }
+  // Reads the child's output until `done()` holds, asking it again whenever output arrives and at least every 5 ms, or
+  // until `within` passes; returns whether it held. The pipes stay drained meanwhile, so a chatty child never blocks.
+  bool PumpUntil(const std::function<bool()>& done, std::chrono::milliseconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (!done()) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) return false;
+      Drain(std::min(std::chrono::milliseconds(5), std::chrono::ceil<std::chrono::milliseconds>(left)));
+    }
+    return true;
   }
   void Signal(int sig) { ::kill(pid_, sig); }
   // How many times `needle` occurs in stderr so far.
