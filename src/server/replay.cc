@@ -29,11 +29,10 @@ class Replayer {
  public:
   Replayer(const config::Config& config, std::ostream& out)
       : config_(config), out_(out), engine_(Options(config), config.rules) {
-    decoders_["prometheus"] = decode::MakeDecoder(AlertFormat::kPrometheus, config.limits);
-    decoders_["alertmanager-webhook"] = decode::MakeDecoder(AlertFormat::kAlertmanagerWebhook, config.limits);
-    decoders_["pagerduty"] = decode::MakeDecoder(AlertFormat::kPagerDuty, config.limits);
-    for (const decode::GenericMapping& m : config.generic_webhooks) {
-      decoders_["generic:" + m.name] = decode::MakeGenericDecoder(m, config.limits);
+    std::vector<std::string> names = {"prometheus", "alertmanager-webhook", "pagerduty"};
+    for (const decode::GenericMapping& m : config.generic_webhooks) names.push_back("generic:" + m.name);
+    for (const std::string& name : names) {
+      decoders_[name] = decode::MakeNamedDecoder(name, config.limits, config.generic_webhooks);
     }
   }
 

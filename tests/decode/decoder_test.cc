@@ -53,6 +53,47 @@ TEST(FactoryTest, NamesAndFormats) {
   EXPECT_EQ(g->name(), "generic:zabbix");
 }
 
+TEST(FactoryTest, NamedDecoders) {
+  GenericMapping m;
+  m.name = "zabbix";
+  for (std::string name : {"prometheus", "alertmanager-webhook", "pagerduty", "generic:zabbix"}) {
+    auto d = MakeNamedDecoder(name, Limits(), {m});
+    ASSERT_NE(d, nullptr) << name;
+    EXPECT_EQ(d->name(), name);
+  }
+  EXPECT_EQ(MakeNamedDecoder("generic:nagios", Limits(), {m}), nullptr);
+  EXPECT_EQ(MakeNamedDecoder("graphite", Limits(), {m}), nullptr);
+}
+
+// A Kafka message often holds one alert: the prometheus decoder takes a lone object when asked to, and only then.
+TEST(PrometheusDecoderTest, OneAlertAloneOnlyWhenAsked) {
+  const std::string one = R"({"labels":{"alertname":"DiskFull","instance":"db1"},"endsAt":"2026-01-01T00:00:00Z"})";
+  simdjson::padded_string body(one);
+  DecodeOutcome alone = MakeDecoder(AlertFormat::kPrometheus, Limits(), true)->Decode(body);
+  ASSERT_TRUE(alone.ok()) << alone.Summary();
+  ASSERT_EQ(alone.batch.size(), 1u);
+  EXPECT_EQ(alone.batch.alerts()[0].ends_kind, EndsAtKind::kGiven);
+  // The same alert in an array decodes the same.
+  simdjson::padded_string array("[" + one + "]");
+  DecodeOutcome listed = MakeDecoder(AlertFormat::kPrometheus, Limits(), true)->Decode(array);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed.batch.alerts()[0].fingerprint, alone.batch.alerts()[0].fingerprint);
+
+  DecodeOutcome http = MakeDecoder(AlertFormat::kPrometheus, Limits())->Decode(body);
+  ASSERT_FALSE(http.ok());
+  EXPECT_EQ(http.errors[0].reason, "body must be a JSON array of alerts");
+
+  // A lone alert is checked like one in an array: the error names alert 0 and the field.
+  simdjson::padded_string bad(std::string(R"({"labels":{"alertname":"A","bad name":"x"}})"));
+  DecodeOutcome invalid = MakeDecoder(AlertFormat::kPrometheus, Limits(), true)->Decode(bad);
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.errors[0].index, 0);
+  simdjson::padded_string scalar(std::string("42"));
+  DecodeOutcome number = MakeDecoder(AlertFormat::kPrometheus, Limits(), true)->Decode(scalar);
+  ASSERT_FALSE(number.ok());
+  EXPECT_EQ(number.errors[0].reason, "body must be an alert object or a JSON array of alerts");
+}
+
 std::string AlertsBody(size_t n, size_t value_bytes) {
   std::string body = "[";
   for (size_t i = 0; i < n; ++i) {
