@@ -360,6 +360,21 @@ bool DecodeTimelineEntry(std::string_view value, TimelineEntry* e, std::vector<s
   return r.Done();
 }
 
+std::string PositionKey(std::string_view stream) { return "position/" + std::string(stream); }
+
+void EncodePosition(int64_t offset, std::string* out) {
+  Writer w(out);
+  w.U8(kFormat);
+  w.Varint(static_cast<uint64_t>(offset));
+}
+
+bool DecodePosition(std::string_view value, int64_t* offset) {
+  Reader r(value);
+  if (!r.Version()) return false;
+  *offset = static_cast<int64_t>(r.Varint());
+  return r.Done();
+}
+
 void EncodeSilence(const engine::Silence& s, std::string* out) {
   Writer w(out);
   w.U8(kFormat);

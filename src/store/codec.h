@@ -55,6 +55,11 @@ void EncodeTimelineEntry(const TimelineEntry& e, std::string_view detail, std::s
 // Sets e.detail to the index of its text in `details`, which it appends to.
 bool DecodeTimelineEntry(std::string_view value, TimelineEntry* e, std::vector<std::string>* details);
 
+// A source's position (the last offset applied from a Kafka partition), in "meta" under PositionKey(stream).
+std::string PositionKey(std::string_view stream);
+void EncodePosition(int64_t offset, std::string* out);
+bool DecodePosition(std::string_view value, int64_t* offset);
+
 void EncodeSilence(const engine::Silence& s, std::string* out);
 bool DecodeSilence(std::string_view value, std::string_view id, engine::Silence* out);
 

@@ -264,6 +264,29 @@ std::unique_ptr<StateStore::Prepared> StateStore::Prepare(const engine::Engine& 
   return p;
 }
 
+void StateStore::AddPositions(Prepared& write, const Positions& positions) {
+  for (const auto& [stream, offset] : positions) {
+    EncodePosition(offset, &scratch_);
+    write.batch()->Put(h_->cf[kMeta], PositionKey(stream), scratch_);
+  }
+}
+
+Result<Positions> StateStore::ReadPositions() const {
+  Positions out;
+  const std::string prefix = PositionKey("");
+  std::unique_ptr<rocksdb::Iterator> it(h_->db->NewIterator(rocksdb::ReadOptions(), h_->cf[kMeta]));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    int64_t offset;
+    if (!DecodePosition(std::string_view(it->value().data(), it->value().size()), &offset)) {
+      return Status::Invalid("store: " + options_.dir + ": damaged record in meta, key " + it->key().ToString());
+    }
+    out.emplace(it->key().ToString().substr(prefix.size()), offset);
+  }
+  if (!it->status().ok())
+    return Status::Unavailable("store: cannot read " + options_.dir + ": " + it->status().ToString());
+  return out;
+}
+
 Status StateStore::Write(const std::vector<Prepared*>& writes) {
   const auto start = std::chrono::steady_clock::now();
   size_t bytes = 0;

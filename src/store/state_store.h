@@ -2,8 +2,9 @@
 //
 // What is kept, one column family each: alerts (by fingerprint), incidents (by id), their members and timelines
 // (under the incident's id), silences (by id), the outbox (notifications decided and not yet finished, by key) and
-// the notification log (finished deliveries, by finish time). "meta" holds the format version. Values are versioned
-// (store/codec.h).
+// the notification log (finished deliveries, by finish time). "meta" holds the format version and the sources'
+// positions (the last offset applied from each Kafka partition, written with the tick that applied it). Values are
+// versioned (store/codec.h).
 //
 // Writes:
 // - Prepare, on the engine's thread at the end of each tick, encodes everything the tick changed (the engine names it
@@ -29,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +78,9 @@ struct RecoveryStats {
   double seconds = 0;
 };
 
+// A source's stream ("kafka/<group>/<topic>/<partition>") -> the last offset applied from it.
+using Positions = std::map<std::string, int64_t, std::less<>>;
+
 class StateStore final : public notify::OutboxJournal {
  public:
   // Opens (creating if missing) the store. Errors say what failed and where: another process holding the store, a
@@ -103,6 +108,10 @@ class StateStore final : public notify::OutboxJournal {
   // Engine thread: encodes what the engine changed since the last Prepare, and `decided`. Null when there is
   // nothing to write.
   std::unique_ptr<Prepared> Prepare(const engine::Engine& engine, const std::vector<Notification>& decided, Time now);
+  // Adds the positions of the batches a prepared write (and the ticks before it that wrote nothing) applied.
+  void AddPositions(Prepared& write, const Positions& positions);
+  // The positions written so far; an unreadable one is an error naming its key.
+  Result<Positions> ReadPositions() const;
   // Writes `writes` in order, the last one synced (storage.sync). Unavailable when a write failed: then write the
   // same ones again, first, before any later one.
   Status Write(const std::vector<Prepared*>& writes);

@@ -423,5 +423,52 @@ TEST(StateStoreTest, AnIncidentPastRetentionIsDeletedWithItsMembersTimelineAndAl
   EXPECT_EQ(Describe(b), Describe(a));
 }
 
+// The sources' positions ride with a tick's write and come back at the next open; a damaged one stops it.
+TEST(StateStoreTest, PositionsAreWrittenWithATickAndReadBack) {
+  TempDir dir;
+  {
+    engine::Engine a({}, ContinueRules());
+    std::unique_ptr<StateStore> store = OpenAndRecover(Options(dir), a, kT0);
+    ASSERT_NE(store, nullptr);
+    Result<Positions> none = store->ReadPositions();
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty());
+    AlertBatch batch = FullBatch({kDown});
+    a.Apply(batch, kT0);
+    a.Advance(kT0);
+    std::unique_ptr<StateStore::Prepared> write = store->Prepare(a, a.TakeNotifications(), kT0);
+    ASSERT_NE(write, nullptr);
+    store->AddPositions(*write, {{"kafka/alerts/0", 41}, {"kafka/alerts/3", 7}});
+    ASSERT_TRUE(store->Write({write.get()}).ok());
+    // A later write moves one position on and leaves the other.
+    a.Apply(FullBatch({kSlow}), kT0 + seconds(1));
+    write = store->Prepare(a, a.TakeNotifications(), kT0 + seconds(1));
+    ASSERT_NE(write, nullptr);
+    store->AddPositions(*write, {{"kafka/alerts/0", 42}});
+    ASSERT_TRUE(store->Write({write.get()}).ok());
+    Close(a, store);
+  }
+  engine::Engine b({}, ContinueRules());
+  std::unique_ptr<StateStore> store = OpenAndRecover(Options(dir), b, kT0 + seconds(2));
+  ASSERT_NE(store, nullptr);
+  Result<Positions> read = store->ReadPositions();
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(*read, (Positions{{"kafka/alerts/0", 42}, {"kafka/alerts/3", 7}}));
+  Close(b, store);
+
+  {
+    RawDb raw(dir.state());
+    raw.Put("default", PositionKey("kafka/alerts/1"), "\x01");  // the version and nothing else
+  }
+  engine::Engine c({}, ContinueRules());
+  store = OpenAndRecover(Options(dir), c, kT0 + seconds(3));
+  ASSERT_NE(store, nullptr);
+  read = store->ReadPositions();
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("damaged record in meta, key position/kafka/alerts/1"), std::string::npos)
+      << read.status().message();
+  Close(c, store);
+}
+
 }  // namespace
 }  // namespace incidentd::store
