@@ -67,6 +67,16 @@ class AlertBatch {
   const std::string& format_label() const { return format_label_; }
   void set_format_label(std::string label) { format_label_ = std::move(label); }
 
+  // Where the batch was read from, for a source that resumes from a position (a Kafka partition): the tick that
+  // applies the batch writes (stream, offset) to the state store, so a restart knows what it applied. An empty stream:
+  // no position.
+  void set_position(std::string_view stream, int64_t offset) {
+    position_stream_ = Store(stream);
+    position_offset_ = offset;
+  }
+  std::string_view position_stream() const { return position_stream_; }
+  int64_t position_offset() const { return position_offset_; }
+
   const std::vector<AlertInput>& alerts() const { return alerts_; }
   size_t size() const { return alerts_.size(); }
   bool empty() const { return alerts_.empty(); }
@@ -132,6 +142,8 @@ class AlertBatch {
   bool fingerprint_set_ = false;
   std::vector<uint32_t> pending_fingerprints_;  // alerts whose fingerprint Seal still owes
   bool sealed_ = false;
+  std::string_view position_stream_;
+  int64_t position_offset_ = -1;
 };
 
 }  // namespace incidentd

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 #include <memory>
 
@@ -183,6 +184,15 @@ void EngineLoop::Poke() {
   cv_.notify_one();
 }
 
+void EngineLoop::NotePosition(const AlertBatch& batch) {
+  auto it = positions_.find(batch.position_stream());
+  if (it == positions_.end()) {
+    positions_.emplace(std::string(batch.position_stream()), batch.position_offset());
+  } else {
+    it->second = std::max(it->second, batch.position_offset());
+  }
+}
+
 void EngineLoop::Run() {
   std::vector<Item> work;
   std::vector<BatchReceipt> receipts;
@@ -214,6 +224,7 @@ void EngineLoop::Run() {
     for (Item& item : work) {
       if (item.read || item.command) continue;
       engine::BatchResult r = engine_.Apply(item.batch, now);
+      if (!item.batch.position_stream().empty()) NotePosition(item.batch);
       receipts.push_back({Status::Ok(), r.new_alerts, r.refreshed + r.refired + r.acknowledged, r.resolved, r.ignored});
       ++batches;
       alerts += item.batch.size();
@@ -239,6 +250,11 @@ void EngineLoop::Run() {
       Release(tick, Status::Ok(), true);
     } else {
       tick.write = store_->Prepare(engine_, tick.notifications, now);
+      // Positions ride with the next write: a tick that changed nothing need not be replayed, so it writes nothing.
+      if (tick.write && !positions_.empty()) {
+        store_->AddPositions(*tick.write, positions_);
+        positions_.clear();
+      }
       if (tick.write) unwritten_bytes_.fetch_add(tick.write->bytes(), std::memory_order_relaxed);
       if (tick.write || !tick.answers.empty() || !tick.replies.empty() || !tick.notifications.empty()) {
         {

@@ -11,6 +11,10 @@
 // and writes them again, first and in order, when the next tick arrives or after a backoff, and sends their
 // notifications once they are written. While more than `max_unwritten_bytes` wait to be written, Submit refuses.
 //
+// A batch with a position (a Kafka message) has it written with the first tick from its own on that writes anything,
+// so the store knows what was applied; a tick that changed nothing writes no position, as replaying it changes
+// nothing either.
+//
 // The queue is bounded in alerts, not requests, so memory stays bounded whatever the batch sizes; a full queue
 // refuses (HTTP 503). Producers take the queue's mutex only to append a pointer-sized item, once per request, never
 // per alert. Without a store, a tick is answered on the engine's thread at its end.
@@ -89,6 +93,8 @@ class EngineLoop final : public AlertSink {
   };
   void Run();
   void RunWriter();
+  // Remembers a batch's position until the next write (loop thread).
+  void NotePosition(const AlertBatch& batch);
   // Answers the tick (ok: as applied; else with `durable`) and, when written, sends its notifications.
   void Release(Tick& t, const Status& durable, bool written);
 
@@ -107,6 +113,7 @@ class EngineLoop final : public AlertSink {
   bool poked_ = false;
   std::atomic<size_t> queued_alerts_{0};
   std::thread thread_;
+  store::Positions positions_;  // applied, not yet written (loop thread)
 
   // The writer.
   std::mutex wmu_;
