@@ -242,7 +242,7 @@ Result<Config> LoadConfig(const std::string& path) {
   try {
     ok = r.ForEachKey(root, "the config",
                       {"listen", "data_dir", "rule_files", "log_level", "resolve_timeout", "http", "engine", "limits",
-                       "generic_webhooks", "api", "external_url", "notify", "storage"},
+                       "generic_webhooks", "api", "external_url", "notify", "storage", "kafka"},
                       [&](const std::string& k, const YAML::Node& v) {
                         if (k == "listen") {
                           if (!r.ReadString(v, k, &c.listen)) return false;
@@ -267,6 +267,7 @@ Result<Config> LoadConfig(const std::string& path) {
                         if (k == "limits") return ReadLimits(r, v, &c.limits);
                         if (k == "notify") return ReadNotify(r, v, &c.notify);
                         if (k == "storage") return ReadStorage(r, v, &c.storage);
+                        if (k == "kafka") return ReadKafka(r, v, &c.kafka);
                         if (k == "external_url") {
                           if (!r.ReadString(v, k, &c.external_url)) return false;
                           bool http = c.external_url.starts_with("http://") || c.external_url.starts_with("https://");
@@ -300,7 +301,18 @@ Result<Config> LoadConfig(const std::string& path) {
   c.data_dir = Resolve(base, c.data_dir);
   c.api_tokens_file = Resolve(base, c.api_tokens_file);
   c.notify.tls_ca_file = Resolve(base, c.notify.tls_ca_file);
-  Status s = LoadRuleFiles(c, base);
+  for (const KafkaTopicConfig& t : c.kafka.topics) {
+    if (!t.format.starts_with("generic:")) continue;
+    const std::string name = t.format.substr(8);
+    if (std::none_of(c.generic_webhooks.begin(), c.generic_webhooks.end(),
+                     [&](const decode::GenericMapping& m) { return m.name == name; })) {
+      return Status::Invalid(t.origin + ": kafka.topics: format " + t.format + ": no generic_webhooks entry named '" +
+                             name + "'");
+    }
+  }
+  Status s = ResolveSecrets(c.kafka.properties, base.string(), c.kafka.properties_origin + ": kafka.properties");
+  if (!s.ok()) return s;
+  s = LoadRuleFiles(c, base);
   if (!s.ok()) return s;
   for (ReceiverConfig& rc : c.receivers) {
     s = ResolveReceiverSecrets(rc, "");

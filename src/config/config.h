@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/kafka_config.h"
 #include "config/rule_loader.h"
 #include "decode/decoder.h"
 #include "decode/generic_mapping.h"
@@ -67,6 +68,7 @@ struct Config {
   std::string external_url;  // how users reach incidentd, for links in pages; empty: http://<listen>
   NotifyOptions notify;
   StorageOptions storage;
+  KafkaConfig kafka;
   std::string api_tokens_file;            // `api.tokens_file`, joined to the file's directory; empty: no API auth
   incidentd::engine::RuleSet rules;       // the rule files merged in rule_paths order; every reference resolves
   std::vector<ReceiverConfig> receivers;  // their receivers' settings, parallel to rules.receivers

@@ -97,11 +97,17 @@ std::optional<std::string> ReadSecretFile(const std::string& path, std::string* 
 }  // namespace
 
 Status ResolveReceiverSecrets(ReceiverConfig& rc, const std::string& base_dir) {
-  auto error = [&rc](const std::string& key, const std::string& reason) {
-    return Status::Invalid(rc.origin + ": receivers " + rc.name + ": " + key + ": " + reason);
-  };
   const fs::path base = base_dir.empty() ? OriginDir(rc.origin) : fs::path(base_dir);
-  for (auto& [key, value] : rc.settings) {
+  return ResolveSecrets(rc.settings, base.string(), rc.origin + ": receivers " + rc.name);
+}
+
+Status ResolveSecrets(std::vector<std::pair<std::string, std::string>>& settings, const std::string& base_dir,
+                      const std::string& where) {
+  auto error = [&where](const std::string& key, const std::string& reason) {
+    return Status::Invalid(where + ": " + key + ": " + reason);
+  };
+  const fs::path base(base_dir);
+  for (auto& [key, value] : settings) {
     std::string expanded;
     if (std::optional<std::string> reason = Expand(value, &expanded)) return error(key, *reason);
     if (!key.ends_with("_file")) {

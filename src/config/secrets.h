@@ -10,6 +10,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/rule_loader.h"
 #include "incidentd/status.h"
@@ -27,5 +29,10 @@ namespace incidentd::config {
 //   "rules/a.yaml:12: receivers pd: routing_key: environment variable PD_KEY is not set"
 // On error rc may be partly rewritten.
 Status ResolveReceiverSecrets(ReceiverConfig& rc, const std::string& base_dir);
+
+// The same rules for any list of settings (the Kafka client's properties): relative files are taken from base_dir,
+// and errors read "<where>: <key>: <reason>".
+Status ResolveSecrets(std::vector<std::pair<std::string, std::string>>& settings, const std::string& base_dir,
+                      const std::string& where);
 
 }  // namespace incidentd::config

@@ -8,6 +8,7 @@
 #include "model/rfc3339.h"
 #include "observability/logging.h"
 #include "server/daemon.h"
+#include "server/kafka_setup.h"
 #include "server/replay.h"
 
 namespace incidentd::server {
@@ -116,6 +117,10 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     Result<std::vector<std::unique_ptr<pagers::Pager>>> pagers = MakePagers(*config, "http://localhost");
     if (!pagers.ok()) {
       err << pagers.status().message() << "\n";
+      return 1;
+    }
+    if (Status k = CheckKafka(*config); !k.ok()) {
+      err << k.message() << "\n";
       return 1;
     }
     out << config_path << ": ok (" << config->rule_paths.size() << " rule files, " << pagers->size() << " receivers)\n";

@@ -18,6 +18,7 @@
 #include "pagers/pager.h"
 #include "server/api_routes.h"
 #include "server/engine_loop.h"
+#include "server/kafka_setup.h"
 #include "server/routes.h"
 #include "server/systemd_notify.h"
 #include "server/token_auth.h"
@@ -39,6 +40,8 @@ struct Daemon::Parts {
   store::WrapWrites wrap_store;
   // Before the engine, loop and outbox, so it outlives them: the loop commits to it and the outbox journals to it.
   std::unique_ptr<store::StateStore> store;
+  // Before the loop, so it outlives it: the loop's last answers reach the source (which ignores them once stopped).
+  std::unique_ptr<kafka::KafkaSource> kafka;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<EngineLoop> loop;
   std::unique_ptr<http::Router> router;
@@ -179,6 +182,20 @@ Status Daemon::Start() {
   if (!s.ok()) return s;
 
   p.loop->Start();
+  if (config_.kafka.enabled()) {
+    Result<store::Positions> positions = p.store->ReadPositions();
+    if (!positions.ok()) return positions.status();
+    Result<std::unique_ptr<kafka::KafkaSource>> k = MakeKafkaSource(config_, *positions, *p.loop, p.metrics);
+    if (!k.ok()) return k.status();
+    p.kafka = std::move(*k);
+    s = p.kafka->Start();
+    if (!s.ok()) return s;
+    std::string topics;
+    for (const config::KafkaTopicConfig& t : config_.kafka.topics) {
+      topics += (topics.empty() ? "" : ", ") + t.name + " (" + t.format + ")";
+    }
+    spdlog::info("kafka: consuming {} as group {}", topics, config_.kafka.group_id);
+  }
   p.work.emplace(p.ioc.get_executor());
   for (int i = 0; i < config_.http.io_threads; ++i) p.threads.emplace_back([&p] { p.ioc.run(); });
   p.ready = true;
@@ -255,6 +272,17 @@ Status Daemon::Reload() {
   if (next->api_tokens_file != config_.api_tokens_file) restart.push_back("api.tokens_file");
   if (next->external_url != config_.external_url) restart.push_back("external_url");
   if (next->generic_webhooks.size() != config_.generic_webhooks.size()) restart.push_back("generic_webhooks");
+  auto kafka_topics = [](const config::KafkaConfig& k) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const config::KafkaTopicConfig& t : k.topics) out.emplace_back(t.name, t.format);
+    return out;
+  };
+  if (next->kafka.brokers != config_.kafka.brokers || next->kafka.group_id != config_.kafka.group_id ||
+      kafka_topics(next->kafka) != kafka_topics(config_.kafka) ||
+      next->kafka.dead_letter_topic != config_.kafka.dead_letter_topic ||
+      next->kafka.properties != config_.kafka.properties) {
+    restart.push_back("kafka");
+  }
   for (const std::string& key : restart) spdlog::warn("reload: a changed {} takes effect at the next restart", key);
   config_.rules = next->rules;
   config_.receivers = next->receivers;
@@ -273,6 +301,11 @@ void Daemon::Stop() {
   if (p.stopped) return;
   p.stopped = true;
   p.ready = false;
+  if (p.kafka) {
+    // First, while the engine loop runs: what was read is applied and committed, then the group is left.
+    p.kafka->Stop();
+    spdlog::info("kafka: left the group");
+  }
   if (p.server) {
     p.server->Stop();
     spdlog::info("stopping: no new connections; requests in flight get up to {} s",

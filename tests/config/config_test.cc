@@ -106,6 +106,79 @@ TEST_F(ConfigTest, ErrorsCarryFileLineColumn) {
   }
 }
 
+TEST_F(ConfigTest, Kafka) {
+  Write("kafka-password", "s3cret\n");
+  std::string path = Write("c.yaml", R"(generic_webhooks:
+  - {name: zabbix, labels_from: /labels}
+kafka:
+  brokers: [k1:9092, k2:9092]
+  group_id: ops
+  dead_letter_topic: alerts-dead
+  topics:
+    - name: alerts
+    - name: zbx
+      format: generic:zabbix
+  properties:
+    security.protocol: SASL_SSL
+    sasl.password_file: kafka-password
+)");
+  Result<Config> c = LoadConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const KafkaConfig& k = c->kafka;
+  EXPECT_TRUE(k.enabled());
+  EXPECT_EQ(k.brokers, (std::vector<std::string>{"k1:9092", "k2:9092"}));
+  EXPECT_EQ(k.group_id, "ops");
+  EXPECT_EQ(k.dead_letter_topic, "alerts-dead");
+  ASSERT_EQ(k.topics.size(), 2u);
+  EXPECT_EQ(k.topics[0].format, "prometheus");  // the default
+  EXPECT_EQ(k.topics[1].format, "generic:zabbix");
+  // The password file was read into sasl.password.
+  using Props = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(k.properties, (Props{{"security.protocol", "SASL_SSL"}, {"sasl.password", "s3cret"}}));
+
+  // librdkafka's comma-separated form too; no kafka section: no consumer.
+  c = LoadConfig(Write("c2.yaml", "kafka:\n  brokers: 'a:1, b:2'\n  topics: [{name: t}]\n"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->kafka.brokers, (std::vector<std::string>{"a:1", "b:2"}));
+  EXPECT_EQ(c->kafka.group_id, "incidentd");
+  c = LoadConfig(Write("c3.yaml", "{}\n"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->kafka.enabled());
+}
+
+TEST_F(ConfigTest, KafkaErrors) {
+  struct Case {
+    std::string text;
+    std::string want;  // after "file:"
+  };
+  const Case cases[] = {
+      {"kafka:\n  topics: [{name: t}]\n", "2:3: kafka.brokers: required when kafka.topics is set"},
+      {"kafka:\n  brokers: [k1]\n  topics: [{name: t}]\n", "2:12: kafka.brokers: 'k1' must be host:port"},
+      {"kafka:\n  brokers: [k:1]\n  topics: []\n", "3:11: kafka.topics: must be a non-empty list"},
+      {"kafka:\n  brokers: [k:1]\n  topics: [{format: prometheus}]\n", "3:12: kafka.topics[0].name: required"},
+      {"kafka:\n  brokers: [k:1]\n  topics: [{name: t, format: xml}]\n",
+       "3:30: kafka.topics[0].format: must be prometheus, alertmanager-webhook, pagerduty or generic:NAME, not 'xml'"},
+      {"kafka:\n  brokers: [k:1]\n  topics: [{name: t}, {name: t}]\n", "3:30: kafka.topics[1].name: duplicate 't'"},
+      {"kafka:\n  brokers: [k:1]\n  topics: [{name: t, partitions: 3}]\n",
+       "3:22: unknown key 'partitions' in kafka.topics[0]"},
+      {"kafka:\n  brokers: [k:1]\n  topics: [{name: t}]\n  properties: {group.id: other}\n",
+       "4:26: kafka.properties: group.id is set by incidentd (use kafka.brokers and kafka.group_id; offsets are "
+       "committed once applied)"},
+      {"kafka:\n  brokers: [k:1]\n  topics: [{name: t}]\n  dead_letter_topic: t\n",
+       "4:22: kafka.dead_letter_topic: 't' is also consumed"},
+      {"kafka:\n  brokers: [k:1]\n  topics: [{name: t, format: 'generic:nope'}]\n",
+       "3:12: kafka.topics: format generic:nope: no generic_webhooks entry named 'nope'"},
+      {"kafka:\n  brokers: [k:1]\n  topics: [{name: t}]\n  properties: {sasl.password_file: missing}\n",
+       "4:15: kafka.properties: sasl.password_file: cannot read "},
+  };
+  for (const Case& c : cases) {
+    std::string path = Write("bad.yaml", c.text);
+    Result<Config> r = LoadConfig(path);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_TRUE(r.status().message().starts_with(path + ":" + c.want)) << r.status().message();
+  }
+}
+
 TEST_F(ConfigTest, RuleFileErrorsNameTheRuleFile) {
   std::string rule = Write("rules/r.yaml", "correlations:\n  - name: [\n");
   std::string path = Write("c.yaml", "rule_files: [rules/*.yaml]\n");
