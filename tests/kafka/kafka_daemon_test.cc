@@ -184,10 +184,16 @@ TEST_F(KafkaDaemonTest, AKilledInstanceResumesWithoutLossOrDoubleIncidents) {
   EXPECT_EQ(d.process().Wait(seconds(20)), 0) << d.process().err();
 }
 
-TEST_F(KafkaDaemonTest, TwoInstancesInAGroupSplitThePartitionsAndOneTakesOverWhenTheOtherStops) {
+// Eager rebalancing (librdkafka's default) and cooperative-sticky (incremental assign and unassign).
+class KafkaGroupTest : public KafkaDaemonTest, public ::testing::WithParamInterface<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Protocols, KafkaGroupTest, ::testing::Values("range,roundrobin", "cooperative-sticky"),
+                         [](const auto& info) { return info.param == "cooperative-sticky" ? "Cooperative" : "Eager"; });
+
+TEST_P(KafkaGroupTest, TwoInstancesInAGroupSplitThePartitionsAndOneTakesOverWhenTheOtherStops) {
   MockKafka kafka({"alerts:6", "dead:1"});
-  Instance a(dir_ / "a", kafka.bootstrap());
-  Instance b(dir_ / "b", kafka.bootstrap());
+  const std::string strategy = "    partition.assignment.strategy: " + GetParam() + "\n";
+  Instance a(dir_ / "a", kafka.bootstrap(), strategy);
+  Instance b(dir_ / "b", kafka.bootstrap(), strategy);
   // Both have joined once each holds partitions.
   auto assigned = [](Instance& i) { return i.Metric("incidentd_kafka_assigned_partitions"); };
   ASSERT_TRUE(
