@@ -37,9 +37,10 @@ std::string HelpText() {
          "  --until TIME        replay: run the timers up to this RFC 3339 time after the last record\n"
          "                      (default: the last record plus the longest group_wait)\n"
          "\n"
-         "The daemon keeps its state (alerts, incidents, silences, pending pages) in RocksDB under data_dir\n"
-         "and recovers it at start; it stops gracefully on SIGTERM or SIGINT and reloads its rules and\n"
-         "receivers on SIGHUP.\n"
+         "The daemon takes alerts over HTTP and, with a kafka section, from Kafka topics as a consumer\n"
+         "group. It keeps its state (alerts, incidents, silences, pending pages, Kafka positions) in RocksDB\n"
+         "under data_dir and recovers it at start; it stops gracefully on SIGTERM or SIGINT and reloads its\n"
+         "rules and receivers on SIGHUP.\n"
          "Configuration keys: docs/configuration.md; "
          "HTTP API: docs/api.md.\n";
 }
