@@ -64,7 +64,6 @@ std::vector<double> LatencyBuckets() {
 }
 
 Registry::Series& Registry::Get(std::string_view name, std::string_view help, Type type, const MetricLabels& labels) {
-  std::lock_guard lock(mu_);
   auto it = families_.find(name);
   if (it == families_.end()) it = families_.emplace(std::string(name), Family{std::string(help), type, {}}).first;
   Family& f = it->second;
@@ -78,32 +77,34 @@ Registry::Series& Registry::Get(std::string_view name, std::string_view help, Ty
   return *f.series.back();
 }
 
+// Each Get* finds or makes the series and its value under one hold of the lock, so Render never meets a series
+// without its value.
 Counter& Registry::GetCounter(std::string_view name, std::string_view help, const MetricLabels& labels) {
-  Series& s = Get(name, help, Type::kCounter, labels);
   std::lock_guard lock(mu_);
+  Series& s = Get(name, help, Type::kCounter, labels);
   if (!s.counter) s.counter = std::make_unique<Counter>();
   return *s.counter;
 }
 
 Gauge& Registry::GetGauge(std::string_view name, std::string_view help, const MetricLabels& labels) {
-  Series& s = Get(name, help, Type::kGauge, labels);
   std::lock_guard lock(mu_);
+  Series& s = Get(name, help, Type::kGauge, labels);
   if (!s.gauge) s.gauge = std::make_unique<Gauge>();
   return *s.gauge;
 }
 
 Histogram& Registry::GetHistogram(std::string_view name, std::string_view help, const MetricLabels& labels,
                                   const std::vector<double>& bounds) {
-  Series& s = Get(name, help, Type::kHistogram, labels);
   std::lock_guard lock(mu_);
+  Series& s = Get(name, help, Type::kHistogram, labels);
   if (!s.histogram) s.histogram = std::make_unique<Histogram>(bounds);
   return *s.histogram;
 }
 
 void Registry::AddGaugeFunction(std::string_view name, std::string_view help, const MetricLabels& labels,
                                 std::function<double()> fn) {
-  Series& s = Get(name, help, Type::kGauge, labels);
   std::lock_guard lock(mu_);
+  Series& s = Get(name, help, Type::kGauge, labels);
   s.fn = std::move(fn);
 }
 

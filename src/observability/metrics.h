@@ -86,6 +86,7 @@ class Registry {
     Type type;
     std::vector<std::unique_ptr<Series>> series;
   };
+  // The series, made (without a value) if missing. REQUIRES: mu_ held.
   Series& Get(std::string_view name, std::string_view help, Type type, const MetricLabels& labels);
 
   mutable std::mutex mu_;

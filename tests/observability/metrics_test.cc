@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
 #include <thread>
 
 namespace incidentd::observability {
@@ -35,6 +37,32 @@ TEST(MetricsTest, SameSeriesForSameLabels) {
   Counter& a = r.GetCounter("c", "h", {{"k", "v"}});
   Counter& b = r.GetCounter("c", "h", {{"k", "v"}});
   EXPECT_EQ(&a, &b);
+}
+
+// Series made while the registry renders (the Kafka lag gauges appear per partition at any time): a render never
+// meets a series before its value exists.
+TEST(MetricsTest, RenderWhileSeriesAreMade) {
+  Registry r;
+  r.GetCounter("first", "there from the start").Inc();
+  std::atomic<bool> done{false};
+  std::thread maker([&] {
+    for (int i = 0; i < 3000; ++i) {
+      const std::string n = std::to_string(i);
+      r.GetGauge("made_gauge", "g", {{"i", n}}).Set(i);
+      r.GetCounter("made_counter", "c", {{"i", n}}).Inc();
+      r.GetHistogram("made_histogram", "h", {{"i", n}}, {1.0}).Observe(0.5);
+      r.AddGaugeFunction("made_function", "f", {{"i", n}}, [] { return 1.0; });
+    }
+    done = true;
+  });
+  size_t renders = 0;
+  while (!done.load()) {
+    EXPECT_FALSE(r.Render().empty());
+    ++renders;
+  }
+  maker.join();
+  EXPECT_GT(renders, 0u);
+  EXPECT_NE(r.Render().find("made_gauge{i=\"2999\"} 2999"), std::string::npos);
 }
 
 TEST(MetricsTest, ConcurrentIncrementsAreNotLost) {
