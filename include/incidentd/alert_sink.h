@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 
 #include "incidentd/alert_batch.h"
 #include "incidentd/status.h"
@@ -30,6 +31,14 @@ class AlertSink {
   virtual ~AlertSink() = default;
   // True: queued, `done` will be called. False: refused (queue full or stopping); `done` is not called.
   virtual bool Submit(AlertBatch&& batch, Done done) = 0;
+  // Submits batches in order as one hand-over (a source that reads many at once wakes the engine once): returns how
+  // many were queued, a prefix; the batch that did not fit and every one after it are refused and left as they were,
+  // and only the queued ones' `dones` are called. REQUIRES: dones.size() == batches.size().
+  virtual size_t SubmitMany(std::span<AlertBatch> batches, std::span<Done> dones) {
+    size_t i = 0;
+    while (i < batches.size() && Submit(std::move(batches[i]), std::move(dones[i]))) ++i;
+    return i;
+  }
 };
 
 }  // namespace incidentd

@@ -40,22 +40,29 @@ void EngineLoop::Stop() {
 }
 
 bool EngineLoop::Submit(AlertBatch&& batch, Done done) {
-  const size_t n = batch.size();
+  return SubmitMany(std::span<AlertBatch>(&batch, 1), std::span<Done>(&done, 1)) == 1;
+}
+
+size_t EngineLoop::SubmitMany(std::span<AlertBatch> batches, std::span<Done> dones) {
   // A store that cannot keep up (or is failing) holds ticks in memory: past the bound, refuse.
-  if (store_ != nullptr && unwritten_bytes_.load(std::memory_order_relaxed) > max_unwritten_) return false;
+  if (store_ != nullptr && unwritten_bytes_.load(std::memory_order_relaxed) > max_unwritten_) return 0;
+  size_t i = 0;
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return false;
-    // A batch larger than the whole queue is still taken when the queue is empty, so no valid request is refused
-    // forever.
-    size_t queued = queued_alerts_.load(std::memory_order_relaxed);
-    if (queued > 0 && queued + n > capacity_) return false;
-    // An add, not a store: the loop thread subtracts without the mutex, and a store could undo its subtraction.
-    queued_alerts_.fetch_add(n, std::memory_order_relaxed);
-    queue_.push_back(Item{std::move(batch), std::move(done), {}, {}});
+    if (stopping_) return 0;
+    for (; i < batches.size(); ++i) {
+      const size_t n = batches[i].size();
+      // A batch larger than the whole queue is still taken when the queue is empty, so no valid request is refused
+      // forever.
+      const size_t queued = queued_alerts_.load(std::memory_order_relaxed);
+      if (queued > 0 && queued + n > capacity_) break;
+      // An add, not a store: the loop thread subtracts without the mutex, and a store could undo its subtraction.
+      queued_alerts_.fetch_add(n, std::memory_order_relaxed);
+      queue_.push_back(Item{std::move(batches[i]), std::move(dones[i]), {}, {}});
+    }
   }
-  cv_.notify_one();
-  return true;
+  if (i > 0) cv_.notify_one();
+  return i;
 }
 
 bool EngineLoop::Read(ReadFn fn) {

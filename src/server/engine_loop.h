@@ -65,6 +65,8 @@ class EngineLoop final : public AlertSink {
   void Stop();
 
   bool Submit(AlertBatch&& batch, Done done) override;
+  // One lock and one wake for all of them.
+  size_t SubmitMany(std::span<AlertBatch> batches, std::span<Done> dones) override;
   // Runs fn on the loop's thread after the current tick. False when stopping.
   bool Read(ReadFn fn);
   // Runs fn on the loop's thread after the current tick's batches, before its readers. False when stopping.
