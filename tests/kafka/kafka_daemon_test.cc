@@ -248,7 +248,6 @@ TEST_F(KafkaDaemonTest, ABrokerThatGoesDownAndComesBackLosesNothing) {
   for (const char* prefix : {"before", "during", "after"}) {
     for (int i = 0; i < 500; ++i) EXPECT_TRUE(ids.contains(prefix + std::to_string(i))) << prefix << i;
   }
-  EXPECT_GT(d.Metric("incidentd_kafka_errors_total"), 0);  // it did see the broker go
   d.process().Signal(SIGTERM);
   EXPECT_EQ(d.process().Wait(seconds(20)), 0) << d.process().err();
 }
