@@ -15,6 +15,8 @@ using Steady = std::chrono::steady_clock;
 
 // How long a refused batch is offered again before the partitions are paused.
 constexpr auto kPauseAfter = std::chrono::milliseconds(50);
+// Messages read in one round before they are handed to the engine.
+constexpr int kMaxRound = 1000;
 
 // A list of partitions, freed with it.
 struct PartitionList {
@@ -53,6 +55,12 @@ Status Configure(rd_kafka_conf_t* conf, const KafkaSourceOptions& o, bool consum
                                         {"auto.offset.reset", "earliest"},
                                         {"enable.partition.eof", "false"},
                                         {"statistics.interval.ms", "5000"},
+                                        // librdkafka 2.0 stops fetching a partition for about a second once its
+                                        // queue passes either threshold (100000 messages, 64 MiB by default): a
+                                        // consumer that applies slower than the brokers send then idles half the
+                                        // time. Larger thresholds keep the fetches going.
+                                        {"queued.min.messages", "1000000"},
+                                        {"queued.max.messages.kbytes", "131072"},
                                     });
   } else {
     settings.insert(settings.end(), {{"linger.ms", "20"}});
@@ -317,12 +325,18 @@ void KafkaSource::Run() {
       SetPaused(true);
     }
     StoreOffsets();
-    // While batches are held, look again soon; otherwise the poll wakes for the next message.
+    // While batches are held, look again soon; otherwise the poll wakes for the next message. What one round reads
+    // is handed to the engine at once, which wakes it once for all of it.
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, waiting ? 10 : 100);
+    const bool was_empty = held_.empty();
     for (int n = 0; m != nullptr; ++n) {
       Handle(m);
-      if (n == 1000 || stopping_.load(std::memory_order_relaxed)) break;
+      if (n == kMaxRound || stopping_.load(std::memory_order_relaxed)) break;
       m = rd_kafka_consumer_poll(consumer_, 0);
+    }
+    if (was_empty && !held_.empty()) {
+      held_since_ = Steady::now();
+      OfferHeld();
     }
     if (producer_ != nullptr) rd_kafka_poll(producer_, 0);
   }
@@ -394,9 +408,8 @@ void KafkaSource::Handle(rd_kafka_message_t* m) {
     return;
   }
   outcome.batch.set_position(p.stream, m->offset);
-  const int64_t offset = m->offset;
+  held_.push_back(Held{slot, generation, m->offset, std::move(outcome.batch)});
   rd_kafka_message_destroy(m);
-  Offer(slot, generation, offset, std::move(outcome.batch));
 }
 
 void KafkaSource::Poison(Partition& p, size_t slot, rd_kafka_message_t* m, const std::string& error) {
@@ -433,34 +446,31 @@ void KafkaSource::Poison(Partition& p, size_t slot, rd_kafka_message_t* m, const
   Finished(slot, generation, offset, Status::Ok());
 }
 
-bool KafkaSource::Submit(size_t slot, uint64_t generation, int64_t offset, AlertBatch& batch) {
-  observability::Counter* accepted = metrics_->topics[static_cast<size_t>(partitions_[slot]->topic)].alerts_accepted;
-  const size_t n = batch.size();
-  return sink_.Submit(std::move(batch), [this, slot, generation, offset, accepted, n](const BatchReceipt& r) {
-    if (r.status.ok()) accepted->Inc(n);
-    Finished(slot, generation, offset, r.status);
-  });
-}
-
-void KafkaSource::Offer(size_t slot, uint64_t generation, int64_t offset, AlertBatch&& batch) {
-  if (held_.empty()) {
-    if (Submit(slot, generation, offset, batch)) return;
-    held_since_ = Steady::now();
-  }
-  held_.push_back(Held{slot, generation, offset, std::move(batch)});
-}
-
 bool KafkaSource::OfferHeld() {
-  while (!held_.empty()) {
-    Held& h = held_.front();
-    bool stale;
-    {
-      std::lock_guard lock(mu_);
-      stale = partitions_[h.slot]->generation != h.generation;
+  {
+    // What a revoke or a seek made stale is not handed on.
+    std::lock_guard lock(mu_);
+    std::erase_if(held_, [&](const Held& h) { return partitions_[h.slot]->generation != h.generation; });
+  }
+  if (!held_.empty()) {
+    batches_.clear();
+    dones_.clear();
+    for (Held& h : held_) {
+      observability::Counter* accepted =
+          metrics_->topics[static_cast<size_t>(partitions_[h.slot]->topic)].alerts_accepted;
+      dones_.push_back([this, slot = h.slot, generation = h.generation, offset = h.offset, accepted,
+                        n = h.batch.size()](const BatchReceipt& r) {
+        if (r.status.ok()) accepted->Inc(n);
+        Finished(slot, generation, offset, r.status);
+      });
+      batches_.push_back(std::move(h.batch));
     }
-    if (!stale && !Submit(h.slot, h.generation, h.offset, h.batch)) return false;
-    held_.pop_front();
-    held_since_ = Steady::now();  // the engine is taking them: only a refusal without progress pauses
+    const size_t taken = sink_.SubmitMany(batches_, dones_);
+    for (size_t i = taken; i < held_.size(); ++i) held_[i].batch = std::move(batches_[i]);
+    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(taken));
+    // The engine is taking them: only a refusal without progress pauses.
+    if (taken > 0) held_since_ = Steady::now();
+    if (!held_.empty()) return false;
   }
   if (paused_) SetPaused(false);
   return true;
@@ -588,7 +598,8 @@ void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
     std::lock_guard lock(mu_);
     p.assigned = true;
     ++p.generation;
-    p.tracker.Reset();
+    // What this instance finished in an earlier assignment may be behind what another has committed since.
+    p.tracker = OffsetTracker();
     p.failed_at = -1;
     p.stored = -1;
     names += (names.empty() ? "" : " ") + p.stream;

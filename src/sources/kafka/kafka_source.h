@@ -101,10 +101,8 @@ class KafkaSource {
   void Run();
   void Handle(rd_kafka_message_t* m);
   void Poison(Partition& p, size_t slot, rd_kafka_message_t* m, const std::string& error);
-  // Submits, or holds (and pauses) when the engine refuses or earlier batches are held.
-  void Offer(size_t slot, uint64_t generation, int64_t offset, AlertBatch&& batch);
-  bool Submit(size_t slot, uint64_t generation, int64_t offset, AlertBatch& batch);
-  // Offers the held batches in order; true when none is left.
+  // Offers the held batches (those read and not yet taken by the engine) in order, as one; true when none is left,
+  // and then the partitions resume if they were paused.
   bool OfferHeld();
   void SetPaused(bool paused);
   // Engine loop's writer (or the poll thread for poison): the batch at `offset` is durable, or not (`status`).
@@ -142,6 +140,8 @@ class KafkaSource {
   // Poll thread only.
   std::map<std::pair<int, int32_t>, size_t> slots_;
   std::deque<Held> held_;
+  std::vector<AlertBatch> batches_;  // OfferHeld's hand-over
+  std::vector<AlertSink::Done> dones_;
   std::chrono::steady_clock::time_point held_since_;  // since when the engine has taken none of what is held
   bool paused_ = false;
   std::string buffer_;                                         // a message's value, padded for simdjson
