@@ -9,7 +9,7 @@ BUILD_TYPE ?= RelWithDebInfo
 DEBIAN_PACKAGES := g++ make cmake ninja-build pkg-config ccache curl python3 \
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
   libre2-dev libssl-dev ca-certificates openssl libgtest-dev libgmock-dev libbenchmark-dev libsystemd-dev systemd dpkg-dev \
-  librocksdb-dev librdkafka-dev kcat
+  librocksdb-dev librdkafka-dev kcat libjemalloc-dev
 
 .PHONY: deps build run test bench format clean
 
