@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <filesystem>
@@ -185,7 +186,10 @@ Status Daemon::Start() {
   if (config_.kafka.enabled()) {
     Result<store::Positions> positions = p.store->ReadPositions();
     if (!positions.ok()) return positions.status();
-    Result<std::unique_ptr<kafka::KafkaSource>> k = MakeKafkaSource(config_, *positions, *p.loop, p.metrics);
+    // Half of a large round of messages is decoded on the I/O threads, which are otherwise idle under Kafka load.
+    Result<std::unique_ptr<kafka::KafkaSource>> k =
+        MakeKafkaSource(config_, *positions, *p.loop, p.metrics,
+                        [&ioc = p.ioc](std::function<void()> task) { net::post(ioc, std::move(task)); });
     if (!k.ok()) return k.status();
     p.kafka = std::move(*k);
     s = p.kafka->Start();

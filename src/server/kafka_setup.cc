@@ -16,10 +16,11 @@ kafka::KafkaSourceOptions Options(const config::Config& config) {
 
 }  // namespace
 
-Result<std::unique_ptr<kafka::KafkaSource>> MakeKafkaSource(const config::Config& config,
-                                                            const store::Positions& positions, AlertSink& sink,
-                                                            observability::Registry& metrics) {
+Result<std::unique_ptr<kafka::KafkaSource>> MakeKafkaSource(
+    const config::Config& config, const store::Positions& positions, AlertSink& sink, observability::Registry& metrics,
+    std::function<void(std::function<void()>)> decode_executor) {
   kafka::KafkaSourceOptions o = Options(config);
+  o.decode_executor = std::move(decode_executor);
   constexpr std::string_view kPrefix = "kafka/";
   for (auto it = positions.lower_bound(kPrefix); it != positions.end() && it->first.starts_with(kPrefix); ++it) {
     o.applied.emplace(it->first, it->second);

@@ -2,6 +2,7 @@
 // store holds, so messages applied before a restart are not applied again.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "config/config.h"
@@ -12,10 +13,11 @@
 
 namespace incidentd::server {
 
+// decode_executor: where half of a large round of messages is decoded (the I/O threads); may be empty.
 // REQUIRES: config.kafka.enabled().
-Result<std::unique_ptr<kafka::KafkaSource>> MakeKafkaSource(const config::Config& config,
-                                                            const store::Positions& positions, AlertSink& sink,
-                                                            observability::Registry& metrics);
+Result<std::unique_ptr<kafka::KafkaSource>> MakeKafkaSource(
+    const config::Config& config, const store::Positions& positions, AlertSink& sink, observability::Registry& metrics,
+    std::function<void(std::function<void()>)> decode_executor = {});
 
 // What MakeKafkaSource would refuse (a property librdkafka does not take), without connecting: check-config.
 Status CheckKafka(const config::Config& config);

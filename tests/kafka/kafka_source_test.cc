@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "decode/factory.h"
@@ -135,7 +136,8 @@ class KafkaSourceTest : public ::testing::Test {
  protected:
   KafkaSourceTest() : kafka_({"t:2"}) {}
 
-  std::unique_ptr<KafkaSource> Make(std::map<std::string, int64_t, std::less<>> applied = {}) {
+  std::unique_ptr<KafkaSource> Make(std::map<std::string, int64_t, std::less<>> applied = {},
+                                    std::function<void(std::function<void()>)> decode_executor = {}) {
     KafkaSourceOptions o;
     o.brokers = {kafka_.bootstrap()};
     o.group_id = "g-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -143,6 +145,7 @@ class KafkaSourceTest : public ::testing::Test {
     o.properties = {
         {"auto.commit.interval.ms", "100"}, {"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
     o.applied = std::move(applied);
+    o.decode_executor = std::move(decode_executor);
     std::vector<KafkaTopic> topics;
     topics.push_back({"t", decode::MakeDecoder(AlertFormat::kPrometheus, decode::Limits(), true)});
     Result<std::unique_ptr<KafkaSource>> s = KafkaSource::Create(std::move(o), std::move(topics), sink_, metrics_);
@@ -199,6 +202,32 @@ TEST_F(KafkaSourceTest, AFullEnginePausesTheConsumerAndNothingIsSkippedOrHandedO
   EXPECT_EQ(Count("incidentd_kafka_messages_total", {{"topic", "t"}}), 200u);
   EXPECT_EQ(Committed(kafka_.bootstrap(), group_, "t", 0), 100);
   EXPECT_EQ(Committed(kafka_.bootstrap(), group_, "t", 1), 100);
+}
+
+// With a second thread to decode on, a round's messages are decoded half there, and still handed on in order, each
+// with its own alert.
+TEST_F(KafkaSourceTest, ARoundDecodedOnTwoThreadsKeepsItsOrder) {
+  Produce("a", 3000, 0);
+  Produce("b", 3000, 1);
+  std::atomic<size_t> shared{0};
+  std::vector<std::thread> helpers;
+  std::mutex helpers_mu;
+  auto executor = [&](std::function<void()> task) {
+    ++shared;
+    std::lock_guard lock(helpers_mu);
+    helpers.emplace_back(std::move(task));
+  };
+  auto source = Make({}, executor);
+  ASSERT_TRUE(sink_.WaitFor([](const auto& s) { return s.size() >= 6000; }, seconds(30)));
+  source->Stop();
+  for (std::thread& t : helpers) t.join();
+  const std::vector<ScriptedSink::Submitted> got = sink_.submitted();
+  EXPECT_EQ(got.size(), 6000u);
+  ExpectInOrder(got);
+  for (const auto& s : got) {
+    EXPECT_EQ(s.id, (s.stream == "kafka/t/0" ? "a" : "b") + std::to_string(s.offset)) << s.stream << " " << s.offset;
+  }
+  EXPECT_GT(shared.load(), 0u);  // some rounds were large enough to share
 }
 
 // A queue full for a moment (two of every three offers refused) is waited out without pausing.

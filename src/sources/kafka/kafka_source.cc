@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <latch>
 
 #include "sources/kafka/consumer_lag.h"
 
@@ -16,7 +17,9 @@ using Steady = std::chrono::steady_clock;
 // How long a refused batch is offered again before the partitions are paused.
 constexpr auto kPauseAfter = std::chrono::milliseconds(50);
 // Messages read in one round before they are handed to the engine.
-constexpr int kMaxRound = 1000;
+constexpr size_t kMaxRound = 1000;
+// A round is decoded on two threads from this many messages on; below, the hand-over costs more than it saves.
+constexpr size_t kShareFrom = 64;
 
 // A list of partitions, freed with it.
 struct PartitionList {
@@ -329,11 +332,12 @@ void KafkaSource::Run() {
     // is handed to the engine at once, which wakes it once for all of it.
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, waiting ? 10 : 100);
     const bool was_empty = held_.empty();
-    for (int n = 0; m != nullptr; ++n) {
-      Handle(m);
-      if (n == kMaxRound || stopping_.load(std::memory_order_relaxed)) break;
+    while (m != nullptr) {
+      round_.push_back({m});
+      if (round_.size() == kMaxRound || stopping_.load(std::memory_order_relaxed)) break;
       m = rd_kafka_consumer_poll(consumer_, 0);
     }
+    HandleRound();
     if (was_empty && !held_.empty()) {
       held_since_ = Steady::now();
       OfferHeld();
@@ -352,7 +356,46 @@ void KafkaSource::Run() {
   closed_ = true;
 }
 
-void KafkaSource::Handle(rd_kafka_message_t* m) {
+void KafkaSource::HandleRound() {
+  if (round_.empty()) return;
+  // In order: what needs no decoding is settled here; the rest is decoded, on two threads when there is a second one
+  // and enough to share; then, in order again, each becomes a held batch or a poison message.
+  for (Message& w : round_) Prepare(w);
+  size_t decode = 0;
+  for (const Message& w : round_) decode += w.m != nullptr;
+  auto decode_range = [this](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      Message& w = round_[i];
+      if (w.m == nullptr) continue;
+      // A padded copy per thread: simdjson reads up to SIMDJSON_PADDING bytes past the end.
+      thread_local std::string buffer;
+      buffer.reserve(w.m->len + simdjson::SIMDJSON_PADDING);
+      buffer.assign(static_cast<const char*>(w.m->payload), w.m->len);
+      w.outcome = topics_[static_cast<size_t>(w.topic)].decoder->Decode(
+          simdjson::padded_string_view(buffer.data(), w.m->len, buffer.capacity()));
+    }
+  };
+  if (options_.decode_executor && decode >= kShareFrom) {
+    const size_t half = round_.size() / 2;
+    std::latch other(1);
+    options_.decode_executor([&] {
+      decode_range(half, round_.size());
+      other.count_down();
+    });
+    decode_range(0, half);
+    other.wait();
+  } else {
+    decode_range(0, round_.size());
+  }
+  for (Message& w : round_) {
+    if (w.m != nullptr) Settle(w);
+  }
+  round_.clear();
+}
+
+void KafkaSource::Prepare(Message& w) {
+  rd_kafka_message_t* m = w.m;
+  w.m = nullptr;  // settled here unless it needs decoding
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       metrics_->errors->Inc();
@@ -397,19 +440,22 @@ void KafkaSource::Handle(rd_kafka_message_t* m) {
     Poison(p, slot, m, "empty message");
     return;
   }
-  buffer_.reserve(m->len + simdjson::SIMDJSON_PADDING);
-  buffer_.assign(static_cast<const char*>(m->payload), m->len);
-  decode::DecodeOutcome outcome = topics_[static_cast<size_t>(topic)].decoder->Decode(
-      simdjson::padded_string_view(buffer_.data(), m->len, buffer_.capacity()));
+  w = Message{m, topic, slot, generation, {}};
+}
+
+void KafkaSource::Settle(Message& w) {
+  const Metrics::PerTopic& tm = metrics_->topics[static_cast<size_t>(w.topic)];
+  Partition& p = *partitions_[w.slot];
+  decode::DecodeOutcome& outcome = w.outcome;
   tm.alerts_received->Inc(std::max<size_t>(outcome.batch.size(), 1));
   if (!outcome.ok()) {
     tm.alerts_invalid->Inc(std::max<size_t>(outcome.batch.size(), 1));
-    Poison(p, slot, m, outcome.Summary());
+    Poison(p, w.slot, w.m, outcome.Summary());
     return;
   }
-  outcome.batch.set_position(p.stream, m->offset);
-  held_.push_back(Held{slot, generation, m->offset, std::move(outcome.batch)});
-  rd_kafka_message_destroy(m);
+  outcome.batch.set_position(p.stream, w.m->offset);
+  held_.push_back(Held{w.slot, w.generation, w.m->offset, std::move(outcome.batch)});
+  rd_kafka_message_destroy(w.m);
 }
 
 void KafkaSource::Poison(Partition& p, size_t slot, rd_kafka_message_t* m, const std::string& error) {

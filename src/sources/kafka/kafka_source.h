@@ -69,6 +69,9 @@ struct KafkaSourceOptions {
   // Stream ("kafka/<topic>/<partition>") -> the last offset applied, as the state store holds it.
   std::map<std::string, int64_t, std::less<>> applied;
   std::chrono::milliseconds revoke_timeout{10000};  // waiting for the revoked partitions' batches in flight
+  // Runs a task on another thread (the daemon's I/O threads): a large round of messages is decoded half there, half
+  // on the poll thread. Unset: all on the poll thread.
+  std::function<void(std::function<void()>)> decode_executor;
 };
 
 class KafkaSource {
@@ -99,7 +102,20 @@ class KafkaSource {
               observability::Registry& metrics);
 
   void Run();
-  void Handle(rd_kafka_message_t* m);
+  // A message of the round being handled: settled at once (null `m`), or to be decoded.
+  struct Message {
+    rd_kafka_message_t* m = nullptr;
+    int topic = -1;
+    size_t slot = 0;
+    uint64_t generation = 0;
+    decode::DecodeOutcome outcome;
+  };
+  // Handles the messages read in one round, in order.
+  void HandleRound();
+  // Counts and takes the message; settles what needs no decoding (errors, skipped, empty); leaves w.m set otherwise.
+  void Prepare(Message& w);
+  // A decoded message becomes a held batch, or a poison message.
+  void Settle(Message& w);
   void Poison(Partition& p, size_t slot, rd_kafka_message_t* m, const std::string& error);
   // Offers the held batches (those read and not yet taken by the engine) in order, as one; true when none is left,
   // and then the partitions resume if they were paused.
@@ -144,7 +160,7 @@ class KafkaSource {
   std::vector<AlertSink::Done> dones_;
   std::chrono::steady_clock::time_point held_since_;  // since when the engine has taken none of what is held
   bool paused_ = false;
-  std::string buffer_;                                         // a message's value, padded for simdjson
+  std::vector<Message> round_;
   std::vector<std::chrono::steady_clock::time_point> logged_;  // per topic, then the client's own errors
   std::vector<size_t> suppressed_;                             // likewise
 };
