@@ -5,6 +5,7 @@
 // and comes back loses nothing.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -12,6 +13,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/daemon_fixture.h"
@@ -180,6 +182,60 @@ TEST_F(KafkaDaemonTest, AKilledInstanceResumesWithoutLossOrDoubleIncidents) {
   std::map<std::string, int> incidents = d.IncidentsByService();
   EXPECT_EQ(incidents.size(), 15u);
   for (const auto& [service, n] : incidents) EXPECT_EQ(n, 1) << service;
+  d.process().Signal(SIGTERM);
+  EXPECT_EQ(d.process().Wait(seconds(20)), 0) << d.process().err();
+}
+
+// kill -9 three times while messages keep coming (each kill once a further share of them is applied), restarting on
+// the same data_dir: every alert produced is there in the end, each service has one incident, and no alert was applied
+// twice (each incident holds each of its alerts once, and the alerts were all new).
+TEST_F(KafkaDaemonTest, KilledRepeatedlyUnderLoadItLosesNothingAndAppliesNothingTwice) {
+  MockKafka kafka({"alerts:6", "dead:1"});
+  Instance d(dir_ / "a", kafka.bootstrap(), "    auto.commit.interval.ms: '200'\n");
+  constexpr int kMessages = 3000, kServices = 20;
+  std::atomic<int> produced{0};
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    Producer p(kafka.bootstrap());
+    for (const std::string& line : Lines("m", kMessages, kServices)) {
+      if (stop.load()) return;
+      const size_t tab = line.find('\t');
+      p.Produce("alerts", line.substr(0, tab), line.substr(tab + 1));
+      // Paced, so the kills fall while messages still arrive: a bounded wait on nothing, 1 ms a message.
+      if (++produced % 100 == 0) p.Flush(milliseconds(100));
+    }
+    EXPECT_TRUE(p.Flush(seconds(60)));
+  });
+  // The producer ends on every path out of the test, a failed assertion too.
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Joiner() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } joiner{stop, producer};
+  for (int k = 1; k <= 3; ++k) {
+    // The alerts the API lists: recovered ones count, so each kill comes after more were applied.
+    const size_t at = 400 * static_cast<size_t>(k);
+    ASSERT_TRUE(d.WaitFor([&] { return d.Ids().size() >= at; }, seconds(60))) << "kill " << k;
+    d.process().Signal(SIGKILL);
+    ASSERT_EQ(d.process().Wait(seconds(10)), 128 + SIGKILL);
+    d.Start();
+  }
+  producer.join();
+  ASSERT_TRUE(d.WaitForIds(kMessages, seconds(60))) << d.Ids().size() << "\n" << d.process().err();
+  EXPECT_EQ(d.Ids().size(), static_cast<size_t>(kMessages));
+  std::map<std::string, int> incidents = d.IncidentsByService();
+  EXPECT_EQ(incidents.size(), static_cast<size_t>(kServices));
+  for (const auto& [service, n] : incidents) EXPECT_EQ(n, 1) << service;
+  // Each alert was new once: a second application would have been a refresh, counted apart.
+  TestClient c(d.port());
+  JsonDoc listed(c.Get("/api/v1/incidents?limit=1000&alerts_limit=1").body);
+  ASSERT_TRUE(listed.ok());
+  uint64_t members = 0;
+  for (simdjson::dom::element inc : listed.root().get_array()) members += uint64_t(inc["counts"]["alerts"]);
+  EXPECT_EQ(members, static_cast<uint64_t>(kMessages));
   d.process().Signal(SIGTERM);
   EXPECT_EQ(d.process().Wait(seconds(20)), 0) << d.process().err();
 }
