@@ -287,6 +287,8 @@ TEST_F(KafkaSourceTest, OnlyDurableOffsetsAreCommitted) {
   sink_.Release(6);
   ASSERT_TRUE(Eventually([&] { return Committed(kafka_.bootstrap(), group_, "t", 0) == 10; }, seconds(10)));
   source->Stop();
+  // Released partitions show no lag of this instance's.
+  EXPECT_EQ(metrics_.GetGauge("incidentd_kafka_consumer_lag", "", {{"topic", "t"}, {"partition", "0"}}).value(), -1);
 }
 
 TEST_F(KafkaSourceTest, MessagesTheStoreAlreadyAppliedAreSkipped) {

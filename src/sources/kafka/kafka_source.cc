@@ -690,6 +690,9 @@ void KafkaSource::Release(const std::vector<size_t>& slots, const char* why) {
     p.failed_at = -1;
   }
   lock.unlock();
+  // A partition that went elsewhere has no lag here, until librdkafka's statistics say otherwise.
+  for (size_t s : slots)
+    SetLag(topics_[static_cast<size_t>(partitions_[s]->topic)].name, partitions_[s]->partition, -1);
   if (commit.list->cnt > 0) {
     rd_kafka_resp_err_t e = rd_kafka_commit(consumer_, commit.list, 0);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -703,14 +706,17 @@ void KafkaSource::Release(const std::vector<size_t>& slots, const char* why) {
 
 void KafkaSource::Stats(std::string_view json) {
   for (const PartitionLag& l : ParseConsumerLag(json)) {
-    if (TopicOf(l.topic.c_str()) < 0) continue;
-    registry_
-        .GetGauge("incidentd_kafka_consumer_lag",
-                  "Messages between this instance's committed offset and the end of the partition (-1: not known or "
-                  "not assigned here), from librdkafka's statistics.",
-                  {{"topic", l.topic}, {"partition", std::to_string(l.partition)}})
-        .Set(static_cast<double>(l.lag));
+    if (TopicOf(l.topic.c_str()) >= 0) SetLag(l.topic, l.partition, static_cast<double>(l.lag));
   }
+}
+
+void KafkaSource::SetLag(const std::string& topic, int32_t partition, double lag) {
+  registry_
+      .GetGauge("incidentd_kafka_consumer_lag",
+                "Messages between this instance's committed offset and the end of the partition (-1: not known or "
+                "not assigned here), from librdkafka's statistics.",
+                {{"topic", topic}, {"partition", std::to_string(partition)}})
+      .Set(lag);
 }
 
 void KafkaSource::LogRateLimited(int topic, const std::string& line) {

@@ -134,6 +134,7 @@ class KafkaSource {
   size_t SlotOf(int topic, int32_t partition);
   int TopicOf(const char* name) const;
   void Stats(std::string_view json);
+  void SetLag(const std::string& topic, int32_t partition, double lag);
   void LogRateLimited(int topic, const std::string& line);
 
   KafkaSourceOptions options_;
