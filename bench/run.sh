@@ -40,7 +40,9 @@ for mode in known new; do
   for batch in 1 10 100 1000; do
     : > "$OUT/results"
     for rep in $(seq "$REPS"); do
-      # A fresh daemon per run, so "new" alerts do not pile up across runs.
+      # A fresh daemon on an empty data_dir per run, so "new" alerts do not pile up across runs (the state store would
+      # bring the earlier runs' alerts back).
+      rm -rf "$OUT/data"
       "$BUILD/incidentd" --config "$OUT/c.yaml" 2>>"$OUT/daemon.log" & PID=$!
       for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
       "$BUILD/bench/loadgen/incidentd-loadgen" --url "http://127.0.0.1:$PORT/api/v2/alerts" --mode "$mode" \
