@@ -52,6 +52,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "bench_args.h"
+#include "child_process.h"
 #include "fast_sink.h"
 
 namespace incidentd::bench {
@@ -414,61 +415,6 @@ class Load {
   std::thread thread_;
 };
 
-// The daemon as a child process, stopped by its PID when this goes.
-class Child {
- public:
-  Child(const std::string& binary, const std::string& config, const std::string& log) {
-    // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
-    std::vector<std::string> args = {binary, "--config", config};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the benchmark
-      if (getppid() != parent) _exit(127);
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-      }
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~Child() { Stop(); }
-
-  pid_t pid() const { return pid_; }
-  bool Running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(10);
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (SteadyClock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
 struct TempDir {
   TempDir() {
     std::string pattern = (fs::temp_directory_path() / "page_latency.XXXXXX").string();
@@ -566,7 +512,7 @@ int Main(int argc, char** argv) {
            << "log_level: warn\n";
   }
   const fs::path log = dir.path / "daemon.log";
-  Child child(o.incidentd, (dir.path / "incidentd.yaml").string(), log.string());
+  Child child({o.incidentd, "--config", (dir.path / "incidentd.yaml").string()}, log.string());
   if (child.pid() <= 0) {
     std::fprintf(stderr, "page_latency: fork failed\n");
     return 1;
@@ -696,7 +642,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "page_latency: pages missing; the daemon's log:\n");
     PrintLogTail(log);
   }
-  child.Stop();
+  child.Stop(SIGTERM);
   return complete ? 0 : 1;
 }
 
