@@ -24,7 +24,8 @@
 // - Metrics: incidentd_kafka_* (docs/api.md), consumer lag from librdkafka's statistics.
 //
 // Thread rule: Start and Stop from one thread. One poll thread runs librdkafka's callbacks (rebalance, statistics,
-// commits, errors) and decodes; batches finish on the engine loop's writer thread.
+// commits, errors) and decodes, half of a large round on `decode_executor` (it waits for that half); batches finish
+// on the engine loop's writer thread.
 #pragma once
 
 #include <atomic>
