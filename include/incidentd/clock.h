@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace incidentd {
 
@@ -22,6 +23,9 @@ inline constexpr Time kZeroTime = Time::min();
 
 inline constexpr int64_t ToUnixNanos(Time t) { return t.time_since_epoch().count(); }
 inline constexpr Time FromUnixNanos(int64_t ns) { return Time(Duration(ns)); }
+
+// The shortest Prometheus-style form of a duration: "5m", "1h30m", "7d", "250ms", "0s".
+std::string FormatDuration(Duration d);
 
 class Clock {
  public:
