@@ -19,8 +19,9 @@
 
 namespace incidentd {
 
-enum class IncidentState : uint8_t { kTriggered, kAcknowledged, kResolved };
-std::string_view IncidentStateName(IncidentState s);  // "triggered", "acknowledged", "resolved"
+// kHeld: its rule's threshold (min_alerts, min_distinct) is not reached yet; it is listed, never paged, and not open.
+enum class IncidentState : uint8_t { kTriggered, kAcknowledged, kResolved, kHeld };
+std::string_view IncidentStateName(IncidentState s);  // "triggered", "acknowledged", "resolved", "held"
 
 // What a notification tells its receiver.
 enum class NotifyEvent : uint8_t {
@@ -45,11 +46,20 @@ enum class TimelineKind : uint8_t {
   kAcknowledged,    // detail: by whom
   kResolved,        // detail: by whom, or "all alerts resolved"
   kReopened,
-  kNotified,        // detail: "<event> -> <receiver>"
-  kSuppressed,      // its flush found every firing alert silenced or inhibited: nobody paged
-  kNoPolicy,        // it would have paged but its rule names no policy
-  kEscalated,       // the policy's next step was paged (detail "step 2 of 3", "step 1 of 2, repeat 1 of 1")
-  kEscalationDone,  // the last step's ack_timeout passed with no acknowledgement: nobody more to page
+  kNotified,          // detail: "<event> -> <receiver>"
+  kSuppressed,        // its flush found every firing alert silenced or inhibited: nobody paged
+  kNoPolicy,          // it would have paged but its rule names no policy
+  kEscalated,         // the policy's next step was paged (detail "step 2 of 3", "step 1 of 2, repeat 1 of 1")
+  kEscalationDone,    // the last step's ack_timeout passed with no acknowledgement: nobody more to page
+  kHeld,              // opened below its rule's threshold (detail "1 of 3 alerts within 5m")
+  kThresholdReached,  // the threshold was reached: it is triggered (detail "3 of 3 alerts within 5m")
+  kMajor,             // declared major (detail: the condition, and the policy it now uses)
+  kSymptomOf,         // it became a symptom of another incident (detail "<root id>: checkout depends on postgres")
+  kSymptomAdded,      // on a root: an incident became its symptom (detail "<symptom id>: checkout")
+  kReleased,          // its root resolved while it still fires: it pages on its own now (detail: the root's id)
+  kFlapping,          // one of its alerts started flapping (fingerprint; detail "7 changes within 10m")
+  kStable,            // that alert has not changed for the quiet period (fingerprint)
+  kProblem,  // its correlation key recurred: linked to a problem (detail "<problem id>: 3 incidents within 7d")
 };
 std::string_view TimelineKindName(TimelineKind k);  // "opened", "alert_joined", ...
 
@@ -66,6 +76,14 @@ struct IncidentMember {
   uint8_t priority = 3;
   AlertStatus status = AlertStatus::kFiring;
   bool acknowledged = false;  // by its sender (PagerDuty acknowledge)
+  bool flapping = false;      // its state changes page no one until it is stable
+};
+
+// An alert counted toward a held incident's threshold: when it fired, and the hash of its min_distinct label's value.
+struct HeldAlert {
+  Time at{};
+  Fingerprint fingerprint;
+  uint64_t value = 0;  // 0: the label is missing (not a distinct value)
 };
 
 struct Incident {
@@ -114,6 +132,15 @@ struct Incident {
   uint32_t step = 0;
   Time escalate_at = Time::max();
   uint32_t notify_seq = 0;  // decisions so far (Notification::seq)
+  // Correlation beyond the group.
+  Time triggered_at{};                // when it last opened, reopened or reached its threshold
+  bool major = false;                 // declared major; never undone
+  std::string symptom_of;             // the root incident's id while it is a symptom; empty: none
+  std::vector<std::string> symptoms;  // incidents that were made its symptoms, in order
+  std::string problem;                // the recurring problem it belongs to; empty: none
+  uint32_t flapping = 0;              // members flapping now
+  bool flapping_noted = false;        // the timeline says a flush paged no one because only flappers changed
+  std::vector<HeldAlert> held;        // while held: the alerts that fired within the rule's window, oldest first
 
   static constexpr size_t kTimelineLimit = 1000;
 };

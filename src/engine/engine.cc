@@ -29,6 +29,7 @@ Engine::Engine(EngineOptions options, RuleSet rules)
     const Alert* a = alerts_.Find(fp);
     return a ? &a->labels : nullptr;
   });
+  incidents_.SetRules(rules_);
 }
 
 void Engine::IndexRules() {
@@ -50,6 +51,7 @@ void Engine::IndexRules() {
 void Engine::SetRules(RuleSet rules) {
   rules_ = std::move(rules);
   IndexRules();
+  incidents_.SetRules(rules_);
   inhibitor_ = Inhibitor(rules_.inhibit);
   alerts_.ForEach([&](const Alert& a) {
     if (a.status == AlertStatus::kFiring) inhibitor_.OnFiring(a.fingerprint, a.labels);
@@ -119,6 +121,17 @@ void Engine::Correlate(Fingerprint fp, Time now) {
   } else if (primary != kNoIncident) {
     extra_incidents_.erase(fp);
   }
+  if (flaps_.Flapping(fp))
+    ForEachMembership(*a, [&](uint32_t slot) { incidents_.MemberFlapping(slot, fp, true, now); });
+}
+
+void Engine::StateChanged(Fingerprint fp, Time now) {
+  if (!flaps_.Changed(rules_.flapping, fp, now)) return;
+  const Alert* a = alerts_.Find(fp);
+  if (a == nullptr) return;
+  const std::string detail = "more than " + std::to_string(rules_.flapping.changes) + " changes within " +
+                             FormatDuration(rules_.flapping.window);
+  ForEachMembership(*a, [&](uint32_t slot) { incidents_.MemberFlapping(slot, fp, true, now, detail); });
 }
 
 void Engine::OnResolved(Fingerprint fp, Time now) {
@@ -177,11 +190,13 @@ BatchResult Engine::Apply(const AlertBatch& batch, Time now) {
       case AlertChange::kResolved:
         ++r.resolved;
         OnResolved(key, now);
+        StateChanged(key, now);
         break;
       case AlertChange::kRefired:
         ++r.refired;
         InhibitFiring(key, alerts_.Find(key)->labels);
         Correlate(key, now);
+        StateChanged(key, now);
         break;
       case AlertChange::kAcknowledged: {
         ++r.acknowledged;
@@ -237,8 +252,20 @@ void Engine::Advance(Time now) {
   now_ = now;
   resolved_scratch_.clear();
   alerts_.Advance(now, &resolved_scratch_, [this](const Alert& a) { return Keep(a); });
-  for (Fingerprint fp : resolved_scratch_) OnResolved(fp, now);
+  for (Fingerprint fp : resolved_scratch_) {
+    OnResolved(fp, now);
+    StateChanged(fp, now);
+  }
   counters_.alerts_resolved += resolved_scratch_.size();
+  if (rules_.flapping.changes > 0 || flaps_.tracked() > 0) {
+    resolved_scratch_.clear();
+    flaps_.Advance(now, rules_.flapping, &resolved_scratch_);
+    for (Fingerprint fp : resolved_scratch_) {
+      if (const Alert* a = alerts_.Find(fp)) {
+        ForEachMembership(*a, [&](uint32_t slot) { incidents_.MemberFlapping(slot, fp, false, now); });
+      }
+    }
+  }
   const size_t decided = notifications_.size();
   incidents_.Settle(now, rules_, &notifications_);
   incidents_.Advance(
@@ -255,11 +282,11 @@ void Engine::AdvanceBefore(Time t) {
 }
 
 std::optional<Time> Engine::NextDeadline() {
-  std::optional<Time> a = alerts_.NextDeadline();
-  std::optional<Time> b = incidents_.NextDeadline();
-  if (!a) return b;
-  if (!b) return a;
-  return std::min(*a, *b);
+  std::optional<Time> next;
+  for (std::optional<Time> t : {alerts_.NextDeadline(), incidents_.NextDeadline(), flaps_.NextDeadline()}) {
+    if (t && (!next || *t < *next)) next = t;
+  }
+  return next;
 }
 
 Status Engine::Acknowledge(std::string_view incident_id, std::string_view by, Time now) {
@@ -421,6 +448,13 @@ Status Engine::RestoreSilence(Silence s) {
 void Engine::FinishRestore(Time now) {
   now_ = now;
   ++mute_changes_;
+  incidents_.FinishRestore(now, rules_);
+  // A flapping alert's history is not stored: its quiet period starts again now.
+  incidents_.ForEach([&](const Incident& inc) {
+    for (const auto& [fp, m] : inc.members) {
+      if (m.flapping && !flaps_.Flapping(fp)) flaps_.RestoreFlapping(rules_.flapping, fp, now);
+    }
+  });
 }
 
 }  // namespace incidentd::engine

@@ -25,8 +25,10 @@
 
 #include "engine/alert_store.h"
 #include "engine/changes.h"
+#include "engine/flap_detector.h"
 #include "engine/incidents.h"
 #include "engine/inhibitor.h"
+#include "engine/problems.h"
 #include "engine/rules.h"
 #include "engine/silences.h"
 #include "incidentd/alert_batch.h"
@@ -114,6 +116,7 @@ class Engine {
   const AlertStore& alerts() const { return alerts_; }
   const Incidents& incidents() const { return incidents_; }
   const Silences& silences() const { return silences_; }
+  const Problems& problems() const { return incidents_.problems(); }
   const RuleSet& rules() const { return rules_; }
   const EngineCounters& counters() const { return counters_; }
 
@@ -122,6 +125,8 @@ class Engine {
   template <typename Fn>
   void ForEachMembership(const Alert& a, Fn&& fn);
   void OnResolved(Fingerprint fp, Time now);
+  // The alert resolved or fired again: flap detection.
+  void StateChanged(Fingerprint fp, Time now);
   bool Muted(Fingerprint fp) const;
   void InhibitFiring(Fingerprint fp, const LabelSet& labels);
   void InhibitResolved(Fingerprint fp, const LabelSet& labels);
@@ -136,6 +141,7 @@ class Engine {
   AlertStore alerts_;
   Incidents incidents_;
   Silences silences_;
+  FlapDetector flaps_;
   Inhibitor inhibitor_;
   EngineCounters counters_;
   Time now_{};

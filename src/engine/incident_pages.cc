@@ -100,7 +100,8 @@ void Incidents::Escalate(uint32_t slot, Time now, const RuleSet& rules, const Mu
     Trim(inc);
     return;
   }
-  if (ActiveAlerts(inc, muted, mute_version) == 0) {
+  ActiveAlerts(slot, inc, muted, mute_version);
+  if (slot_state_[slot].active_all == 0) {
     // Every firing alert is silenced or inhibited: the escalation holds at its step and looks again later.
     if (!inc.suppressed_noted) AddTimeline(inc, now, TimelineKind::kSuppressed);
     inc.suppressed_noted = true;
@@ -125,20 +126,25 @@ void Incidents::Escalate(uint32_t slot, Time now, const RuleSet& rules, const Mu
 void Incidents::Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out) {
   inc.escalate_at = Time::max();
   Changed(inc);
-  if (!inc.paged) return;  // nobody heard of it: nothing to take back
+  if (inc.paged_receivers.empty()) return;  // nobody heard of it: nothing to take back
   const Policy* policy = rules.FindPolicy(inc.policy);
   Decide(inc, event, std::vector<std::string>(inc.paged_receivers), policy ? &policy->inform : nullptr, now, out);
 }
 
-uint32_t Incidents::ActiveAlerts(Incident& inc, const MuteFn& muted, uint64_t mute_version) {
+// Firing, unmuted members that are not flapping (their digest is what receivers last heard of); Slot::active_all
+// counts the flapping ones too.
+uint32_t Incidents::ActiveAlerts(uint32_t slot, Incident& inc, const MuteFn& muted, uint64_t mute_version) {
   if (inc.flushed_members_version != inc.members_version || inc.flushed_mute_version != mute_version) {
     uint64_t digest = 0;
-    uint32_t active = 0;
+    uint32_t active = 0, all = 0;
     for (const auto& [fp, m] : inc.members) {
       if (m.status != AlertStatus::kFiring || muted(fp)) continue;
+      ++all;
+      if (m.flapping) continue;
       digest += Mix(fp.value());  // a sum: the same set gives the same digest in any order
       ++active;
     }
+    slot_state_[slot].active_all = all;
     inc.flushed_digest = digest;
     inc.flushed_active = active;
     inc.flushed_members_version = inc.members_version;
@@ -152,16 +158,20 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
   Incident& inc = *slots_[slot];
   inc.flush_at = Time::max();
   Changed(inc);
-  // Acknowledged or resolved: nobody is paged for it any more (a reopen schedules a flush again).
-  if (inc.state != IncidentState::kTriggered) return;
-  const uint32_t active = ActiveAlerts(inc, muted, mute_version);
+  // Acknowledged, resolved or held: nobody is paged for it (a reopen or the threshold schedules a flush again). A
+  // symptom pages through its root; its release schedules a flush.
+  if (inc.state != IncidentState::kTriggered || !inc.symptom_of.empty()) return;
+  const uint32_t active = ActiveAlerts(slot, inc, muted, mute_version);
+  const uint32_t active_all = slot_state_[slot].active_all;
   const uint64_t digest = inc.flushed_digest;
   const CorrelationRule* rule = RuleOf(inc, rules);
-  if (active == 0) {
+  if (active_all == 0) {
     if (!inc.suppressed_noted) AddTimeline(inc, now, TimelineKind::kSuppressed);
     inc.suppressed_noted = true;
   } else if (!inc.paged) {
-    if (Page(inc, slot, inc.reopened > 0 ? NotifyEvent::kReopened : NotifyEvent::kTriggered, now, rules, out)) {
+    // While only flapping alerts fire, their changes page no one until they are stable (MemberFlapping flushes then).
+    if (active > 0 &&
+        Page(inc, slot, inc.reopened > 0 ? NotifyEvent::kReopened : NotifyEvent::kTriggered, now, rules, out)) {
       inc.paged = true;
       inc.suppressed_noted = false;
       inc.notified_digest = digest;
@@ -169,7 +179,7 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
     }
   } else {
     const Duration repeat = rule ? rule->repeat_interval : std::chrono::hours(4);
-    if (digest != inc.notified_digest) {
+    if (digest != inc.notified_digest && active > 0) {
       Page(inc, slot, NotifyEvent::kUpdated, now, rules, out);
       inc.notified_digest = digest;
       inc.last_notified_at = now;

@@ -81,8 +81,9 @@ void Incidents::Touch(uint32_t slot, Time now) {
 }
 
 void Incidents::SetState(Incident& inc, IncidentState s) {
-  const bool was_open = inc.state != IncidentState::kResolved;
-  const bool is_open = s != IncidentState::kResolved;
+  auto open = [](IncidentState st) { return st == IncidentState::kTriggered || st == IncidentState::kAcknowledged; };
+  const bool was_open = open(inc.state);
+  const bool is_open = open(s);
   if (was_open && !is_open) --open_;
   if (!was_open && is_open) ++open_;
   inc.state = s;
@@ -154,16 +155,26 @@ uint32_t Incidents::Open(const CorrelationRule& rule, uint64_t key, Group& group
     }
   }
   inc->priority = kLowestPriority;
+  inc->triggered_at = now;
   slots_[slot] = std::move(inc);
   slot_state_[slot] = Slot{};
   by_id_.emplace(slots_[slot]->id, slot);
   group.slot = slot;
-  ++open_;
   Touch(slot, now);
-  AddTimeline(*slots_[slot], now, TimelineKind::kOpened, {}, rule.name);
-  slot_state_[slot].title_pending = true;
-  slot_state_[slot].title_fp = a.fingerprint;
+  Incident& opened = *slots_[slot];
+  AddTimeline(opened, now, TimelineKind::kOpened, {}, rule.name);
+  Slot& st = slot_state_[slot];
+  st.title_pending = true;
+  st.title_fp = a.fingerprint;
   pending_titles_.push_back(slot);
+  if (rule.has_threshold()) {
+    opened.state = IncidentState::kHeld;  // not open: it waits for its threshold
+    AddTimeline(opened, now, TimelineKind::kHeld, {},
+                "needs " + ThresholdText(rule, rule.min_alerts + rule.min_distinct.count));
+    return slot;
+  }
+  ++open_;
+  st.triggered_now = st.occurred_now = st.topology_now = true;
   ScheduleFlush(slot, now + rule.group_wait);
   return slot;
 }
@@ -182,8 +193,10 @@ void Incidents::Reopen(Incident& inc, const CorrelationRule& rule, Time now) {
   inc.step = 0;
   inc.escalate_at = Time::max();
   ++inc.reopened;
+  inc.triggered_at = now;
   AddTimeline(inc, now, TimelineKind::kReopened);
   uint32_t slot = by_id_.find(inc.id)->second;
+  slot_state_[slot].triggered_now = slot_state_[slot].topology_now = true;
   ScheduleFlush(slot, now + rule.group_wait);
 }
 
@@ -226,6 +239,12 @@ uint32_t Incidents::Join(const CorrelationRule& rule, uint64_t key, const Alert&
   ++inc.firing;
   ++inc.firing_by_priority[priority - 1];
   AddTimeline(inc, now, inserted ? TimelineKind::kAlertJoined : TimelineKind::kAlertRefired, a.fingerprint);
+  Count(slot, a.labels, +1, now, true);
+  if (inc.state == IncidentState::kHeld) {
+    const uint64_t value = rule.min_distinct.label.empty() ? 0 : ValueKey(0, a.labels.Get(rule.min_distinct.label));
+    inc.held.push_back(HeldAlert{now, a.fingerprint, value});
+    st.held_added = true;
+  }
   return slot;
 }
 
@@ -243,6 +262,9 @@ void Incidents::AlertResolved(uint32_t slot, Fingerprint fp, Time now) {
   m.acknowledged = false;
   Touch(slot, now);
   AddTimeline(inc, now, TimelineKind::kAlertResolved, fp);
+  if (const LabelSet* labels = labels_of_ ? labels_of_(fp) : nullptr) Count(slot, *labels, -1, now, true);
+  if (inc.state == IncidentState::kHeld)
+    std::erase_if(inc.held, [&](const HeldAlert& h) { return h.fingerprint == fp; });
 }
 
 void Incidents::AlertAcknowledged(uint32_t slot, Fingerprint fp, Time now) {
@@ -263,7 +285,8 @@ void Incidents::AlertRefreshed(uint32_t slot, Fingerprint fp, Time now) {
   AddTimeline(inc, now, TimelineKind::kAlertRefreshed, fp);
 }
 
-void Incidents::MarkResolved(Incident& inc, uint32_t slot, Time now, std::string by) {
+void Incidents::MarkResolved(Incident& inc, uint32_t slot, Time now, std::string by, const RuleSet& rules,
+                             std::vector<Notification>* out) {
   SetState(inc, IncidentState::kResolved);
   inc.resolved_at = now;
   inc.resolved_by = by;
@@ -271,6 +294,7 @@ void Incidents::MarkResolved(Incident& inc, uint32_t slot, Time now, std::string
   inc.drop_at = now + options_.retention;
   timers_.push(Timer{inc.drop_at, inc.id_hi, inc.id_lo, slot, TimerKind::kDrop});
   AddTimeline(inc, now, TimelineKind::kResolved, {}, std::move(by));
+  if (!inc.symptoms.empty()) SettleSymptoms(slot, now, rules, out);
 }
 
 void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>* out) {
@@ -296,13 +320,40 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
   }
   pending_titles_.clear();
 
-  std::sort(dirty_.begin(), dirty_.end(), [&](uint32_t a, uint32_t b) {
+  auto by_id = [&](uint32_t a, uint32_t b) {
     return std::tie(slots_[a]->id_hi, slots_[a]->id_lo) < std::tie(slots_[b]->id_hi, slots_[b]->id_lo);
-  });
+  };
+  std::sort(dirty_.begin(), dirty_.end(), by_id);
+  // Beyond the group, each in id order over the incidents of the tick: thresholds, then topology (which touches
+  // roots), then problems.
+  for (size_t i = 0, n = dirty_.size(); i < n; ++i) {
+    if (slot_state_[dirty_[i]].held_added) CheckThreshold(dirty_[i], now, rules);
+  }
+  if (!topology_.empty()) {
+    for (size_t i = 0, n = dirty_.size(); i < n; ++i) {
+      if (slot_state_[dirty_[i]].topology_now) Link(dirty_[i], now);
+    }
+    std::sort(dirty_.begin(), dirty_.end(), by_id);
+  }
   for (uint32_t slot : dirty_) {
+    Slot& st = slot_state_[slot];
+    if (!st.occurred_now) continue;
+    Incident& inc = *slots_[slot];
+    std::string problem = problems_.Occurred(problems_rule_, inc, inc.created_at);
+    if (problem.empty()) continue;
+    const Problem* p = problems_.Find(problem);
+    AddTimeline(inc, now, TimelineKind::kProblem, {},
+                problem + ": " + std::to_string(p->incidents.size()) + " incidents within " +
+                    FormatDuration(problems_rule_.within));
+    inc.problem = std::move(problem);
+  }
+  // By index: a root's resolution touches its symptoms, which are settled after it.
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    const uint32_t slot = dirty_[i];
     Incident& inc = *slots_[slot];
     Slot& st = slot_state_[slot];
     st.dirty = false;
+    st.triggered_now = st.occurred_now = st.topology_now = st.held_added = false;
     // This tick's entries in a canonical order, so the input order inside a tick leaves no trace.
     if (st.tick_mark < inc.timeline.size()) {
       std::stable_sort(inc.timeline.begin() + static_cast<ptrdiff_t>(std::min(st.tick_mark, inc.timeline.size())),
@@ -319,6 +370,10 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
           break;
         }
       }
+      if (inc.major) {
+        const MajorRule* major = MajorOf(inc, rules);
+        if (major != nullptr) p = std::min(p, major->raise_to);
+      }
       if (p != inc.priority) {
         if (inc.created_at != now) {  // not the first settle: a real change
           AddTimeline(inc, now, TimelineKind::kPriority, {}, PriorityName(inc.priority) + " -> " + PriorityName(p));
@@ -327,8 +382,15 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
       }
     }
     if (inc.state == IncidentState::kResolved) continue;
+    if (inc.state == IncidentState::kHeld) {
+      if (inc.firing == 0) DropHeld(slot, now);
+      continue;
+    }
+    if (!inc.major && st.root == kNoIncident) CheckMajor(slot, now, rules);
     if (inc.firing == 0) {
-      MarkResolved(inc, slot, now, "all alerts resolved");
+      // A flapping alert's resolve is no resolution yet; a symptom waits for its root.
+      if (inc.flapping > 0 || st.root != kNoIncident) continue;
+      MarkResolved(inc, slot, now, "all alerts resolved", rules, out);
       Tell(inc, NotifyEvent::kResolved, now, rules, out);
     } else if (inc.state == IncidentState::kTriggered && inc.firing_acknowledged == inc.firing) {
       SetState(inc, IncidentState::kAcknowledged);
@@ -344,6 +406,7 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
 
 void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uint64_t mute_version,
                         std::vector<Notification>* out, const std::function<void(uint32_t, Fingerprint)>& forget) {
+  problems_.Advance(now, problems_rule_);
   while (!timers_.empty() && timers_.top().at <= now) {
     Timer t = timers_.top();
     timers_.pop();
@@ -357,7 +420,7 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uin
       Escalate(t.slot, t.at, rules, muted, mute_version, out);
       continue;
     }
-    if (p->state != IncidentState::kResolved) continue;
+    if (p->state != IncidentState::kResolved && p->state != IncidentState::kHeld) continue;
     if (p->firing > 0) {
       // Resolved by hand while alerts still fire: forgetting it would leave them in no incident. It waits.
       p->drop_at = t.at + options_.retention;
@@ -379,11 +442,12 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uin
 }
 
 std::optional<Time> Incidents::NextDeadline() {
+  std::optional<Time> next = problems_.NextDeadline();
   while (!timers_.empty()) {
-    if (Live(timers_.top())) return timers_.top().at;
+    if (Live(timers_.top())) return next ? std::min(*next, timers_.top().at) : timers_.top().at;
     timers_.pop();
   }
-  return std::nullopt;
+  return next;
 }
 
 Incident* Incidents::FindMutable(std::string_view id, uint32_t* slot) {
@@ -414,7 +478,9 @@ Status Incidents::Restore(std::unique_ptr<Incident> inc, const std::vector<std::
   slots_[slot] = std::move(inc);
   slot_state_[slot] = Slot{};
   by_id_.emplace(i.id, slot);
-  if (i.state != IncidentState::kResolved) ++open_;
+  if (i.state == IncidentState::kTriggered || i.state == IncidentState::kAcknowledged) ++open_;
+  i.flapping = 0;
+  for (const auto& [fp, m] : i.members) i.flapping += m.flapping ? 1 : 0;
   // The group's latest incident is the one it joins; its count of incidents keeps later ids unique.
   Group& group = groups_[i.group_key];
   const auto* latest = group.slot == kNoIncident ? nullptr : slots_[group.slot].get();
@@ -461,7 +527,7 @@ Status Incidents::Resolve(std::string_view id, std::string_view by, Time now, co
   if (inc->state == IncidentState::kResolved) {
     return {StatusCode::kFailedPrecondition, "incident " + std::string(id) + " is resolved"};
   }
-  MarkResolved(*inc, slot, now, std::string(by));
+  MarkResolved(*inc, slot, now, std::string(by), rules, out);
   Tell(*inc, NotifyEvent::kResolved, now, rules, out);
   Trim(*inc);
   return Status::Ok();

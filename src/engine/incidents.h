@@ -14,6 +14,20 @@
 // change, and are never paged. A flush or escalation that finds every firing alert muted (silenced or inhibited)
 // pages no one. Each decision takes the incident's next `seq`, the notification's identity for the outbox.
 //
+// Beyond the group (incident_correlation.cc), each decided in Settle so that the order of a tick's alerts does not
+// matter:
+// - Thresholds: a rule with min_alerts or min_distinct opens its incidents held (listed, never paged, not open) until
+//   enough alerts fired within its window; then they are triggered and group_wait starts.
+// - Topology: a new incident whose service depends on a service with an open incident (opened within the topology's
+//   window) becomes a symptom of that incident's root; so does an incident not paged yet when its dependency's
+//   incident opens. Symptoms page no one and stay open while their root is open; the root's resolution resolves those
+//   with no firing alert and releases the others, which then page on their own.
+// - Major: the rule's (or the global) major conditions, on the incident and its symptoms together, declare it major
+//   once and for all: its priority is raised and it pages the major policy.
+// - Flapping: while a member flaps (the engine's FlapDetector says), the incident stays open when nothing fires and
+//   its flushes ignore the flapping members; once they are stable it is flushed at once.
+// - Problems: each new incident of a key is recorded in Problems; a recurring key links its incidents to a problem.
+//
 // Thread rule: single-threaded (the engine's). Pure: times come from the caller.
 #pragma once
 
@@ -29,7 +43,9 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "engine/changes.h"
+#include "engine/problems.h"
 #include "engine/rules.h"
+#include "engine/topology_index.h"
 #include "incidentd/alert.h"
 #include "incidentd/incident.h"
 #include "incidentd/notification.h"
@@ -94,6 +110,19 @@ class Incidents {
   // The text of a timeline entry ("triggered -> pd-db", "P3 -> P1", who acknowledged); empty when none.
   std::string_view Detail(const TimelineEntry& e) const { return details_[e.detail]; }
   const Incident* AtSlot(uint32_t slot) const;
+
+  // What the rules say beyond each incident's own rule (topology, the labels major conditions count, flapping,
+  // problems): the indexes are rebuilt from every incident's members. Called when the rules change and once the
+  // state is restored, after the label lookup is set.
+  void SetRules(const RuleSet& rules);
+  // Recovery is complete: derived state is rebuilt (SetRules) and the problems are found again from the incidents.
+  void FinishRestore(Time now, const RuleSet& rules);
+  // A member started or stopped flapping (detail: for the timeline). When the last flapping member of a triggered
+  // incident is stable, the incident is flushed at `now`, and resolved by the next Settle if nothing fires.
+  void MemberFlapping(uint32_t slot, Fingerprint fp, bool flapping, Time now, std::string detail = {});
+  const Problems& problems() const { return problems_; }
+  // The incident's root while it is a symptom, else kNoIncident.
+  uint32_t RootOf(uint32_t slot) const { return slot_state_[slot].root; }
   // Calls fn(const Incident&) for every incident, in no particular order.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
@@ -126,11 +155,25 @@ class Incidents {
       return kind > o.kind;
     }
   };
+  // Distinct values of the labels major conditions count (major_labels_), among the firing alerts of an incident and
+  // its symptoms: kept on the root, until it is major.
+  struct DistinctValues {
+    boost::unordered_flat_map<uint64_t, uint32_t> alerts;  // ValueKey(label, value) -> alerts with it
+    std::vector<uint32_t> distinct;                        // per major label: values with alerts
+  };
   struct Slot {
     bool dirty = false;
     size_t tick_mark = 0;  // timeline size when it was first touched this tick
     Fingerprint title_fp;  // smallest alert joined in the opening tick: the title's labels
     bool title_pending = false;
+    bool triggered_now = false;  // opened, reopened or reached its threshold this tick
+    bool occurred_now = false;   // a new incident of its key this tick (problems)
+    bool topology_now = false;   // triggered, or gained a service, this tick
+    bool held_added = false;     // a held alert was added this tick
+    uint32_t root = kNoIncident;
+    uint32_t active_all = 0;  // firing, unmuted members, flapping ones included (the cache next to flushed_active)
+    std::vector<std::pair<uint32_t, uint32_t>> services;  // topology service -> firing members on it
+    std::unique_ptr<DistinctValues> values;
   };
 
   uint32_t NewSlot();
@@ -162,13 +205,39 @@ class Incidents {
                 std::vector<Notification>* out);
   void ScheduleEscalation(uint32_t slot, Time at);
   // Firing alerts that are not muted, from the cache while neither members nor mutes changed.
-  uint32_t ActiveAlerts(Incident& inc, const MuteFn& muted, uint64_t mute_version);
+  uint32_t ActiveAlerts(uint32_t slot, Incident& inc, const MuteFn& muted, uint64_t mute_version);
   bool Live(const Timer& t) const;
   void Send(Incident& inc, const std::string& receiver, bool inform, NotifyEvent event, Time now,
             std::vector<Notification>* out);
   void Tell(Incident& inc, NotifyEvent event, Time now, const RuleSet& rules, std::vector<Notification>* out);
-  void MarkResolved(Incident& inc, uint32_t slot, Time now, std::string by);
+  // Resolves it; a root's symptoms resolve with it or are released.
+  void MarkResolved(Incident& inc, uint32_t slot, Time now, std::string by, const RuleSet& rules,
+                    std::vector<Notification>* out);
   Incident* FindMutable(std::string_view id, uint32_t* slot);
+  // incident_correlation.cc
+  // The incident whose major conditions count this one's alerts: its root while it is a symptom, else itself.
+  uint32_t UnitOf(uint32_t slot) const { return slot_state_[slot].root == kNoIncident ? slot : slot_state_[slot].root; }
+  // A firing member was added (+1) or left (-1): the services index and the distinct values. `live`: during a tick
+  // (flags the incident for Settle and touches its root); false while indexes are rebuilt.
+  void Count(uint32_t slot, const LabelSet& labels, int delta, Time now, bool live);
+  void CountValues(uint32_t unit, const LabelSet& labels, int delta);
+  // The firing members of `slot` count for `to` instead of `from` (both units).
+  void MoveValues(uint32_t slot, uint32_t from, uint32_t to);
+  static uint64_t ValueKey(size_t label, std::string_view value);                 // 0 for an empty value
+  static std::string ThresholdText(const CorrelationRule& rule, uint32_t count);  // "3 alerts within 5m"
+  void CheckThreshold(uint32_t slot, Time now, const RuleSet& rules);
+  void Link(uint32_t slot, Time now);
+  void Attach(uint32_t symptom, uint32_t root, uint32_t symptom_service, uint32_t root_service, Time now);
+  bool Attractive(const Incident& root, Time now) const;
+  void SettleSymptoms(uint32_t root, Time now, const RuleSet& rules, std::vector<Notification>* out);
+  void CheckMajor(uint32_t slot, Time now, const RuleSet& rules);
+  const MajorRule* MajorOf(Incident& inc, const RuleSet& rules) const;
+  uint32_t FiringWithSymptoms(uint32_t slot) const;
+  void DropHeld(uint32_t slot, Time now);
+  uint32_t SlotOfId(std::string_view id) const {
+    auto it = by_id_.find(std::string(id));
+    return it == by_id_.end() ? kNoIncident : it->second;
+  }
 
   IncidentsOptions options_;
   std::vector<std::unique_ptr<Incident>> slots_;
@@ -186,6 +255,12 @@ class Incidents {
   std::vector<uint32_t> pending_titles_;
   std::function<const LabelSet*(Fingerprint)> labels_of_;
   EngineChanges* changes_ = nullptr;
+  // Beyond the group.
+  TopologyIndex topology_;
+  std::vector<std::vector<uint32_t>> service_incidents_;  // per topology service: incidents with firing alerts on it
+  std::vector<std::string> major_labels_;                 // labels named by any major min_distinct
+  Problems problems_;
+  ProblemsRule problems_rule_;
 
  public:
   // How Settle finds an alert's labels (for titles). Set once by the engine.

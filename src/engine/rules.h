@@ -52,6 +52,24 @@ struct TitleTemplate {
   }
 };
 
+// Distinct values of one label among firing alerts: "at least `count` distinct `label` values".
+struct DistinctCount {
+  std::string label;  // empty: no such condition
+  uint32_t count = 0;
+};
+
+// When an incident is declared major. Any condition that holds declares it; a major incident stays major.
+struct MajorRule {
+  bool set = false;                      // false: no conditions (the rule falls back to the global `major:`)
+  Priority priority = 0;                 // the incident's priority is this or more urgent; 0: no such condition
+  uint32_t min_alerts = 0;               // firing alerts, its symptoms' included; 0: no such condition
+  DistinctCount min_distinct;            // distinct label values among those alerts
+  std::string policy;                    // the escalation policy a major incident uses; empty: keeps its own
+  Priority raise_to = kHighestPriority;  // a major incident's priority is at least this. Default: P1
+
+  bool any() const { return priority != 0 || min_alerts != 0 || !min_distinct.label.empty(); }
+};
+
 struct CorrelationRule {
   std::string name;                   // unique across all rule files
   std::vector<Matcher> match;         // all must hold; empty matches every alert
@@ -65,7 +83,43 @@ struct CorrelationRule {
   TitleTemplate title;
   std::string policy;  // escalation policy name; empty: none (the incident pages no one)
   bool continue_matching = false;
+  // Threshold: the group's incident is held (listed, never paged) until this many alerts, or alerts with this many
+  // distinct values of a label, have fired within `window` of each other. 0 / empty: no threshold.
+  uint32_t min_alerts = 0;
+  DistinctCount min_distinct;
+  Duration window = std::chrono::minutes(5);
+  MajorRule major;     // overrides RuleSet::major when set
   std::string origin;  // "file:line" of the rule, for logs and the API
+
+  bool has_threshold() const { return min_alerts > 0 || !min_distinct.label.empty(); }
+};
+
+// Which services depend on which: an alert on a service whose dependency has an open incident joins it as a symptom.
+struct Topology {
+  struct Service {
+    std::string name;
+    std::vector<uint32_t> depends_on;  // indexes into services; the graph has no cycle (the loader checks)
+  };
+  std::string label = "service";               // the label naming an alert's service
+  Duration window = std::chrono::minutes(10);  // how long after it opens an incident attracts symptoms
+  std::vector<Service> services;               // empty: no topology
+
+  bool empty() const { return services.empty(); }
+};
+
+// An alert that changes state (resolves, fires again) more than `changes` times within `window` is flapping until
+// it has not changed for `quiet`. changes == 0: no flap detection.
+struct FlappingRule {
+  uint32_t changes = 0;
+  Duration window = std::chrono::minutes(10);
+  Duration quiet = std::chrono::minutes(15);
+};
+
+// A correlation key (a rule's group) whose incidents recur `recurrences` times within `within` is a problem.
+// recurrences == 0: no problem tracking.
+struct ProblemsRule {
+  uint32_t recurrences = 0;
+  Duration within = std::chrono::hours(24 * 7);
 };
 
 // Alertmanager's inhibit_rules entry: a firing source alert mutes the target alerts that have the same values
@@ -102,6 +156,10 @@ struct RuleSet {
   std::vector<InhibitRule> inhibit;
   std::vector<Policy> policies;
   std::vector<ReceiverRef> receivers;
+  Topology topology;
+  MajorRule major;  // for every rule that sets none of its own
+  FlappingRule flapping;
+  ProblemsRule problems;
 
   const Policy* FindPolicy(std::string_view name) const;
 };

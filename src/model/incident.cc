@@ -10,6 +10,8 @@ std::string_view IncidentStateName(IncidentState s) {
       return "acknowledged";
     case IncidentState::kResolved:
       return "resolved";
+    case IncidentState::kHeld:
+      return "held";
   }
   return "?";
 }
@@ -21,9 +23,29 @@ std::string_view NotifyEventName(NotifyEvent e) {
 }
 
 std::string_view TimelineKindName(TimelineKind k) {
-  static constexpr std::string_view kNames[] = {
-      "opened",   "alert_joined", "alert_refreshed", "alert_refired", "alert_resolved", "priority",  "acknowledged",
-      "resolved", "reopened",     "notified",        "suppressed",    "no_policy",      "escalated", "escalation_done"};
+  static constexpr std::string_view kNames[] = {"opened",
+                                                "alert_joined",
+                                                "alert_refreshed",
+                                                "alert_refired",
+                                                "alert_resolved",
+                                                "priority",
+                                                "acknowledged",
+                                                "resolved",
+                                                "reopened",
+                                                "notified",
+                                                "suppressed",
+                                                "no_policy",
+                                                "escalated",
+                                                "escalation_done",
+                                                "held",
+                                                "threshold_reached",
+                                                "major",
+                                                "symptom_of",
+                                                "symptom_added",
+                                                "released",
+                                                "flapping",
+                                                "stable",
+                                                "problem"};
   return kNames[static_cast<int>(k)];
 }
 

@@ -42,6 +42,15 @@ inline AlertBatch Batch(const std::vector<In>& alerts, AlertFormat format = Aler
 }
 
 inline In Resolved(Labels l, Time at) { return In{std::move(l), AlertAction::kFire, EndsAtKind::kGiven, at}; }
+// Firing, with an end far ahead: it fires until resolved, whatever the test's times.
+inline In Firing(Labels l) { return In{std::move(l), AlertAction::kFire, EndsAtKind::kGiven, kT0 + hours(24 * 365)}; }
+
+// One tick as the engine loop runs it: the timers due before t, the alerts, then Advance(t).
+inline void Tick(Engine& e, Time t, const std::vector<In>& alerts = {}) {
+  e.AdvanceBefore(t);
+  if (!alerts.empty()) e.Apply(Batch(alerts), t);
+  e.Advance(t);
+}
 
 inline Matcher M(std::string_view text) {
   Result<Matcher> m = Matcher::Parse(text);
@@ -81,6 +90,21 @@ inline std::vector<const Incident*> All(const Engine& e) {
   e.incidents().ForEach([&](const Incident& i) { out.push_back(&i); });
   std::sort(out.begin(), out.end(), [](const Incident* a, const Incident* b) { return a->id < b->id; });
   return out;
+}
+
+// The incident holding the alert of these labels (its primary one), or null.
+inline const Incident* IncidentOf(const Engine& e, const Labels& l) {
+  const Incident* found = nullptr;
+  e.incidents().ForEach([&](const Incident& i) {
+    for (const auto& [fp, m] : i.members) {
+      const Alert* a = e.alerts().Find(fp);
+      if (a == nullptr) continue;
+      bool same = a->labels.size() == l.size();
+      for (const auto& [n, v] : l) same = same && a->labels.Get(n) == v;
+      if (same && (found == nullptr || found->id < i.id)) found = &i;
+    }
+  });
+  return found;
 }
 
 inline std::vector<std::string> Kinds(const Incident& inc) {

@@ -1,0 +1,177 @@
+// Topology: symptoms join their dependency's root incident, page no one, and follow the root's resolution. Times are
+// explicit (the engine reads no clock).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/engine_test_util.h"
+
+namespace incidentd::engine {
+namespace {
+
+// checkout -> payments -> postgres, and checkout -> postgres; search depends on nothing.
+RuleSet TopologyRules() {
+  RuleSet rs = Rules({Rule("svc", {"service"})});
+  rs.topology.services = {{"postgres", {}}, {"payments", {0}}, {"checkout", {1, 0}}, {"search", {}}};
+  return rs;
+}
+
+Labels On(const std::string& service, const std::string& name = "Down") {
+  return {{"alertname", name}, {"service", service}};
+}
+
+TEST(TopologyTest, AnAlertOnADependentServiceJoinsTheRootAsASymptom) {
+  Engine e({}, TopologyRules());
+  Tick(e, kT0, {Firing(On("postgres"))});
+  Tick(e, kT0 + minutes(1), {Firing(On("checkout")), Firing(On("search"))});
+  const Incident* root = IncidentOf(e, On("postgres"));
+  const Incident* symptom = IncidentOf(e, On("checkout"));
+  const Incident* other = IncidentOf(e, On("search"));
+  ASSERT_TRUE(root && symptom && other);
+  EXPECT_EQ(symptom->symptom_of, root->id);
+  EXPECT_EQ(root->symptoms, std::vector<std::string>{symptom->id});
+  EXPECT_TRUE(other->symptom_of.empty());
+  EXPECT_EQ(Kinds(*symptom).back(), "symptom_of");
+  EXPECT_EQ(e.incidents().Detail(symptom->timeline.back()), root->id + ": checkout depends on postgres");
+  // Only the root and the unrelated incident page.
+  Tick(e, kT0 + minutes(2));
+  std::vector<Notification> sent = e.TakeNotifications();
+  std::vector<std::string> paged;
+  for (const Notification& n : sent) paged.push_back(n.incident_id);
+  EXPECT_EQ(std::count(paged.begin(), paged.end(), symptom->id), 0);
+  EXPECT_GT(std::count(paged.begin(), paged.end(), root->id), 0);
+  EXPECT_GT(std::count(paged.begin(), paged.end(), other->id), 0);
+}
+
+TEST(TopologyTest, AChainHasOneRoot) {
+  Engine e({}, TopologyRules());
+  Tick(e, kT0, {Firing(On("postgres"))});
+  Tick(e, kT0 + seconds(5), {Firing(On("payments"))});
+  Tick(e, kT0 + seconds(10), {Firing(On("checkout"))});
+  const Incident* root = IncidentOf(e, On("postgres"));
+  EXPECT_EQ(IncidentOf(e, On("payments"))->symptom_of, root->id);
+  EXPECT_EQ(IncidentOf(e, On("checkout"))->symptom_of, root->id);
+  EXPECT_EQ(root->symptoms.size(), 2u);
+}
+
+// The root shows up after its symptom, which has not paged yet: the symptom joins it, in either order within a tick
+// and across ticks.
+TEST(TopologyTest, ALateRootTakesIncidentsThatHaveNotPagedYet) {
+  for (bool same_tick : {false, true}) {
+    Engine e({}, TopologyRules());
+    if (same_tick) {
+      Tick(e, kT0, {Firing(On("checkout")), Firing(On("payments")), Firing(On("postgres"))});
+    } else {
+      Tick(e, kT0, {Firing(On("checkout"))});
+      Tick(e, kT0 + seconds(10), {Firing(On("payments"))});
+      Tick(e, kT0 + seconds(20), {Firing(On("postgres"))});
+    }
+    const Incident* root = IncidentOf(e, On("postgres"));
+    EXPECT_TRUE(root->symptom_of.empty()) << same_tick;
+    EXPECT_EQ(IncidentOf(e, On("checkout"))->symptom_of, root->id) << same_tick;
+    EXPECT_EQ(IncidentOf(e, On("payments"))->symptom_of, root->id) << same_tick;
+    Tick(e, kT0 + minutes(1));
+    for (const Notification& n : e.TakeNotifications()) EXPECT_EQ(n.incident_id, root->id) << same_tick;
+  }
+}
+
+TEST(TopologyTest, APagedIncidentStaysOnItsOwn) {
+  Engine e({}, TopologyRules());
+  Tick(e, kT0, {Firing(On("checkout"))});
+  Tick(e, kT0 + seconds(30));  // group_wait: paged
+  Tick(e, kT0 + seconds(40), {Firing(On("postgres"))});
+  EXPECT_TRUE(IncidentOf(e, On("checkout"))->symptom_of.empty());
+  EXPECT_TRUE(IncidentOf(e, On("postgres"))->symptoms.empty());
+}
+
+TEST(TopologyTest, TheRootAttractsSymptomsForTheWindowOnly) {
+  RuleSet rs = TopologyRules();
+  rs.topology.window = minutes(10);
+  Engine e({}, rs);
+  Tick(e, kT0, {Firing(On("postgres"))});
+  Tick(e, kT0 + minutes(10), {Firing(On("payments"))});  // exactly at the window's end: still a symptom
+  Tick(e, kT0 + minutes(10) + seconds(1), {Firing(On("checkout"))});
+  const Incident* root = IncidentOf(e, On("postgres"));
+  EXPECT_EQ(IncidentOf(e, On("payments"))->symptom_of, root->id);
+  EXPECT_TRUE(IncidentOf(e, On("checkout"))->symptom_of.empty());
+}
+
+TEST(TopologyTest, ASymptomWhoseAlertsResolveWaitsForItsRoot) {
+  Engine e({}, TopologyRules());
+  Tick(e, kT0, {Firing(On("postgres"))});
+  Tick(e, kT0 + seconds(10), {Firing(On("checkout"))});
+  Tick(e, kT0 + minutes(1), {Resolved(On("checkout"), kT0 + minutes(1))});
+  const Incident* symptom = IncidentOf(e, On("checkout"));
+  EXPECT_EQ(symptom->state, IncidentState::kTriggered);
+  EXPECT_EQ(symptom->firing, 0u);
+  e.TakeNotifications();
+  Tick(e, kT0 + minutes(2), {Resolved(On("postgres"), kT0 + minutes(2))});
+  EXPECT_EQ(symptom->state, IncidentState::kResolved);
+  EXPECT_EQ(symptom->resolved_by, "with root " + IncidentOf(e, On("postgres"))->id);
+  for (const Notification& n : e.TakeNotifications()) EXPECT_NE(n.incident_id, symptom->id);
+}
+
+// The root resolves before its symptom: the symptom, still firing, is released and pages on its own at once.
+TEST(TopologyTest, ARootThatResolvesFirstReleasesSymptomsStillFiring) {
+  Engine e({}, TopologyRules());
+  Tick(e, kT0, {Firing(On("postgres"))});
+  Tick(e, kT0 + seconds(10), {Firing(On("checkout")), Firing(On("payments"))});
+  Tick(e, kT0 + seconds(20), {Resolved(On("payments"), kT0 + seconds(20))});
+  Tick(e, kT0 + minutes(1));
+  e.TakeNotifications();
+  const Incident* root = IncidentOf(e, On("postgres"));
+  Tick(e, kT0 + minutes(3), {Resolved(On("postgres"), kT0 + minutes(3))});
+  const Incident* checkout = IncidentOf(e, On("checkout"));
+  const Incident* payments = IncidentOf(e, On("payments"));
+  EXPECT_EQ(root->state, IncidentState::kResolved);
+  EXPECT_EQ(payments->state, IncidentState::kResolved);
+  EXPECT_EQ(checkout->state, IncidentState::kTriggered);
+  EXPECT_TRUE(checkout->symptom_of.empty());
+  EXPECT_EQ(Kinds(*checkout).back(), "notified");
+  std::vector<std::string> checkout_events;
+  for (const Notification& n : e.TakeNotifications()) {
+    if (n.incident_id == checkout->id)
+      checkout_events.push_back(std::string(NotifyEventName(n.event)) + " " + n.receiver);
+  }
+  EXPECT_EQ(checkout_events, (std::vector<std::string>{"triggered pd", "triggered slack"}));
+  EXPECT_EQ(root->symptoms.size(), 2u);  // the history stays
+}
+
+TEST(TopologyTest, WithoutATopologyNothingLinks) {
+  Engine e({}, Rules({Rule("svc", {"service"})}));
+  Tick(e, kT0, {Firing(On("postgres")), Firing(On("checkout"))});
+  for (const Incident* i : All(e)) {
+    EXPECT_TRUE(i->symptom_of.empty());
+    EXPECT_TRUE(i->symptoms.empty());
+  }
+}
+
+// The order of alerts inside a tick leaves no trace, symptoms included.
+TEST(TopologyTest, TheOrderInsideATickDoesNotMatter) {
+  std::vector<In> alerts;
+  for (const char* s : {"postgres", "payments", "checkout", "search"}) {
+    alerts.push_back(Firing(On(s)));
+    alerts.push_back(Firing(On(s, "Slow")));
+  }
+  std::string first;
+  for (int round = 0; round < 6; ++round) {
+    std::rotate(alerts.begin(), alerts.begin() + 3, alerts.end());
+    Engine e({}, TopologyRules());
+    Tick(e, kT0, alerts);
+    Tick(e, kT0 + minutes(1));
+    std::string dump;
+    for (const Incident* i : All(e)) {
+      dump += i->id + " " + i->symptom_of + " " + std::to_string(i->symptoms.size()) + " " +
+              std::to_string(i->notifications) + "\n";
+      for (const TimelineEntry& t : i->timeline) dump += std::string(TimelineKindName(t.kind)) + " ";
+    }
+    if (round == 0) first = dump;
+    EXPECT_EQ(dump, first) << round;
+  }
+}
+
+}  // namespace
+}  // namespace incidentd::engine
