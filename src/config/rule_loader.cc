@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "config/yaml_reader.h"
@@ -13,14 +14,19 @@ namespace {
 
 using decode::IsValidName;
 using engine::CorrelationRule;
+using engine::DistinctCount;
 using engine::EscalationStep;
+using engine::FlappingRule;
 using engine::InhibitRule;
+using engine::MajorRule;
 using engine::Matcher;
 using engine::MatchType;
 using engine::Policy;
 using engine::Priority;
 using engine::PriorityRule;
+using engine::ProblemsRule;
 using engine::TitleTemplate;
+using engine::Topology;
 
 std::string At(const std::string& where, size_t i) { return where + "[" + std::to_string(i) + "]"; }
 
@@ -98,11 +104,20 @@ std::string Join(const std::vector<std::string_view>& v, std::string_view sep) {
 
 // A name used by one rule file and defined in any: checked once every file is read.
 struct Reference {
-  enum Kind { kPolicy, kReceiver } kind;
+  enum Kind { kPolicy, kReceiver, kService } kind;
   std::string file;
   YAML::Mark mark;
   std::string field;  // "correlations[0].policy"
   std::string name;
+};
+
+// Where a service's depends_on entries were written, parallel to Topology::services, for errors found once every
+// file is read.
+struct ServiceSource {
+  std::string file;
+  std::string field;               // "topology.services[2].depends_on"
+  std::vector<std::string> names;  // as written
+  std::vector<YAML::Mark> marks;   // of each entry
 };
 
 // What the files read so far have added up to.
@@ -112,6 +127,14 @@ struct Merged {
   std::map<std::string, std::string, std::less<>> correlation_origins;  // name -> "file:line"
   std::map<std::string, std::string, std::less<>> policy_origins;
   std::map<std::string, std::string, std::less<>> receiver_origins;
+  std::map<std::string, std::string, std::less<>> service_origins;
+  std::vector<ServiceSource> service_sources;
+  // Settings one file may set: "file:line" of the one that did, empty while none has.
+  std::string topology_label_origin;
+  std::string topology_window_origin;
+  std::string major_origin;
+  std::string flapping_origin;
+  std::string problems_origin;
   std::vector<Reference> references;
 };
 
@@ -123,14 +146,22 @@ class RuleFileReader {
   bool Read(const YAML::Node& root) {
     if (root.IsNull()) return true;
     if (!root.IsMap()) return r_.Fail(root, "a rule file must be a mapping");
-    return r_.ForEachKey(root, "the rule file", {"dedup", "correlations", "inhibit", "policies", "receivers"},
-                         [&](const std::string& k, const YAML::Node& v) {
-                           if (k == "dedup") return ReadDedup(v);
-                           if (k == "correlations") return ForEachItem(v, k, &RuleFileReader::ReadCorrelation);
-                           if (k == "inhibit") return ForEachItem(v, k, &RuleFileReader::ReadInhibit);
-                           if (k == "policies") return ForEachItem(v, k, &RuleFileReader::ReadPolicy);
-                           return ForEachItem(v, k, &RuleFileReader::ReadReceiver);
-                         });
+    return r_.ForEachKey(
+        root, "the rule file",
+        {"dedup", "correlations", "inhibit", "policies", "receivers", "topology", "major", "flapping", "problems"},
+        [&](const std::string& k, const YAML::Node& v) {
+          if (k == "dedup") return ReadDedup(v);
+          if (k == "correlations") return ForEachItem(v, k, &RuleFileReader::ReadCorrelation);
+          if (k == "inhibit") return ForEachItem(v, k, &RuleFileReader::ReadInhibit);
+          if (k == "policies") return ForEachItem(v, k, &RuleFileReader::ReadPolicy);
+          if (k == "receivers") return ForEachItem(v, k, &RuleFileReader::ReadReceiver);
+          if (k == "topology") return ReadTopology(v);
+          if (k == "major") {
+            return Claim(v, k, &m_.major_origin) && ReadMajor(v, k, &m_.out.rules.major);
+          }
+          if (k == "flapping") return ReadFlapping(v);
+          return ReadProblems(v);
+        });
   }
 
  private:
@@ -162,6 +193,39 @@ class RuleFileReader {
     if (!ReadNonEmpty(n, key, out)) return false;
     auto [it, inserted] = origins.emplace(*out, Origin(item));
     if (!inserted) return r_.Fail(n, key + ": duplicate name '" + *out + "' (first defined at " + it->second + ")");
+    return true;
+  }
+
+  // A setting only one file may make: claims it for this file, or fails naming the file that made it.
+  bool Claim(const YAML::Node& n, const std::string& key, std::string* origin) {
+    if (!origin->empty()) return r_.Fail(n, key + ": already set at " + *origin);
+    *origin = Origin(n);
+    return true;
+  }
+
+  bool ReadCount(const YAML::Node& n, const std::string& key, int64_t min, int64_t max, uint32_t* out) {
+    int64_t v;
+    if (!r_.ReadInt(n, key, min, max, &v)) return false;
+    *out = static_cast<uint32_t>(v);
+    return true;
+  }
+
+  bool ReadLabelName(const YAML::Node& n, const std::string& key, std::string* out) {
+    if (!r_.ReadString(n, key, out)) return false;
+    return IsValidName(*out) || r_.Fail(n, key + ": invalid label name '" + *out + "'");
+  }
+
+  // {label: <label name>, count: 1..1000000}, both required.
+  bool ReadDistinct(const YAML::Node& n, const std::string& key, DistinctCount* out) {
+    DistinctCount d;
+    bool ok = r_.ForEachKey(n, key, {"label", "count"}, [&](const std::string& k, const YAML::Node& v) {
+      if (k == "label") return ReadLabelName(v, key + "." + k, &d.label);
+      return ReadCount(v, key + "." + k, 1, 1000000, &d.count);
+    });
+    if (!ok) return false;
+    if (d.label.empty()) return r_.Fail(n, key + ": label is required");
+    if (d.count == 0) return r_.Fail(n, key + ": count is required");
+    *out = std::move(d);
     return true;
   }
 
@@ -231,10 +295,7 @@ class RuleFileReader {
     out->from_label_set = true;
     bool ok = r_.ForEachKey(n, key, {"from_label", "map", "default"}, [&](const std::string& k, const YAML::Node& v) {
       std::string field = key + "." + k;
-      if (k == "from_label") {
-        if (!r_.ReadString(v, field, &out->from_label)) return false;
-        return IsValidName(out->from_label) || r_.Fail(v, field + ": invalid label name '" + out->from_label + "'");
-      }
+      if (k == "from_label") return ReadLabelName(v, field, &out->from_label);
       if (k == "default") return ReadPriorityName(v, field, &out->fallback);
       if (!v.IsMap()) return r_.Fail(v, field + ": must be a mapping of label value to P1..P5");
       for (auto it = v.begin(); it != v.end(); ++it) {
@@ -281,34 +342,51 @@ class RuleFileReader {
   bool ReadCorrelation(const YAML::Node& n, const std::string& where) {
     CorrelationRule c;
     c.origin = Origin(n);
-    bool ok = r_.ForEachKey(n, where,
-                            {"name", "match", "group_by", "group_wait", "group_interval", "repeat_interval",
-                             "reopen_window", "priority", "title", "policy", "continue"},
-                            [&](const std::string& k, const YAML::Node& v) {
-                              std::string key = where + "." + k;
-                              if (k == "name") return ReadName(v, where, n, m_.correlation_origins, &c.name);
-                              if (k == "match") return ReadMatchers(v, key, &c.match);
-                              if (k == "group_by") return ReadGroupBy(v, key, &c);
-                              if (k == "group_wait") return ReadDuration(v, key, true, &c.group_wait);
-                              if (k == "group_interval") return ReadDuration(v, key, false, &c.group_interval);
-                              if (k == "repeat_interval") return ReadDuration(v, key, false, &c.repeat_interval);
-                              if (k == "reopen_window") return ReadDuration(v, key, true, &c.reopen_window);
-                              if (k == "priority") return ReadPriority(v, key, &c.priority);
-                              if (k == "title") {
-                                std::string text;
-                                if (!r_.ReadString(v, key, &text)) return false;
-                                std::string error = ParseTitle(text, &c.title);
-                                return error.empty() || r_.Fail(v, key + ": " + error);
-                              }
-                              if (k == "policy") {
-                                if (!ReadNonEmpty(v, key, &c.policy)) return false;
-                                Refer(Reference::kPolicy, v, key, c.policy);
-                                return true;
-                              }
-                              return r_.ReadBool(v, key, &c.continue_matching);
-                            });
+    std::optional<YAML::Mark> window_at;
+    bool ok =
+        r_.ForEachKey(n, where,
+                      {"name", "match", "group_by", "group_wait", "group_interval", "repeat_interval", "reopen_window",
+                       "priority", "title", "policy", "continue", "min_alerts", "min_distinct", "window", "major"},
+                      [&](const std::string& k, const YAML::Node& v) {
+                        std::string key = where + "." + k;
+                        if (k == "name") return ReadName(v, where, n, m_.correlation_origins, &c.name);
+                        if (k == "match") return ReadMatchers(v, key, &c.match);
+                        if (k == "group_by") return ReadGroupBy(v, key, &c);
+                        if (k == "group_wait") return ReadDuration(v, key, true, &c.group_wait);
+                        if (k == "group_interval") return ReadDuration(v, key, false, &c.group_interval);
+                        if (k == "repeat_interval") return ReadDuration(v, key, false, &c.repeat_interval);
+                        if (k == "reopen_window") return ReadDuration(v, key, true, &c.reopen_window);
+                        if (k == "priority") return ReadPriority(v, key, &c.priority);
+                        if (k == "title") {
+                          std::string text;
+                          if (!r_.ReadString(v, key, &text)) return false;
+                          std::string error = ParseTitle(text, &c.title);
+                          return error.empty() || r_.Fail(v, key + ": " + error);
+                        }
+                        if (k == "policy") {
+                          if (!ReadNonEmpty(v, key, &c.policy)) return false;
+                          Refer(Reference::kPolicy, v, key, c.policy);
+                          return true;
+                        }
+                        if (k == "continue") return r_.ReadBool(v, key, &c.continue_matching);
+                        if (k == "min_alerts" || k == "min_distinct") {
+                          bool read = k == "min_alerts" ? ReadCount(v, key, 1, 1000000, &c.min_alerts)
+                                                        : ReadDistinct(v, key, &c.min_distinct);
+                          if (!read) return false;
+                          return !(c.min_alerts > 0 && !c.min_distinct.label.empty()) ||
+                                 r_.Fail(v, where + ": min_alerts and min_distinct are mutually exclusive");
+                        }
+                        if (k == "window") {
+                          window_at = v.Mark();
+                          return ReadDuration(v, key, false, &c.window);
+                        }
+                        return ReadMajor(v, key, &c.major);  // major
+                      });
     if (!ok) return false;
     if (c.name.empty()) return r_.Fail(n, where + ": name is required");
+    if (window_at && !c.has_threshold()) {
+      return r_.Fail(*window_at, where + ".window: needs min_alerts or min_distinct");
+    }
     m_.out.rules.correlations.push_back(std::move(c));
     return true;
   }
@@ -339,6 +417,96 @@ class RuleFileReader {
       return r_.Fail(n, where + ": needs target_matchers (or target_match / target_match_re), not empty");
     }
     m_.out.rules.inhibit.push_back(std::move(rule));
+    return true;
+  }
+
+  // The conditions that declare an incident major, global (`major`) or a rule's own.
+  bool ReadMajor(const YAML::Node& n, const std::string& where, MajorRule* out) {
+    MajorRule m;
+    m.set = true;
+    bool ok = r_.ForEachKey(n, where, {"priority", "min_alerts", "min_distinct", "policy", "raise_to"},
+                            [&](const std::string& k, const YAML::Node& v) {
+                              std::string key = where + "." + k;
+                              if (k == "priority") return ReadPriorityName(v, key, &m.priority);
+                              if (k == "min_alerts") return ReadCount(v, key, 1, 10000000, &m.min_alerts);
+                              if (k == "min_distinct") return ReadDistinct(v, key, &m.min_distinct);
+                              if (k == "raise_to") return ReadPriorityName(v, key, &m.raise_to);
+                              if (!ReadNonEmpty(v, key, &m.policy)) return false;
+                              Refer(Reference::kPolicy, v, key, m.policy);
+                              return true;
+                            });
+    if (!ok) return false;
+    if (!m.any()) return r_.Fail(n, where + ": needs at least one of priority, min_alerts, min_distinct");
+    *out = std::move(m);
+    return true;
+  }
+
+  // Services merge over files like correlations; label and window may each be set by one file.
+  bool ReadTopology(const YAML::Node& n) {
+    Topology& t = m_.out.rules.topology;
+    return r_.ForEachKey(n, "topology", {"label", "window", "services"},
+                         [&](const std::string& k, const YAML::Node& v) {
+                           std::string key = "topology." + k;
+                           if (k == "label") {
+                             return Claim(v, key, &m_.topology_label_origin) && ReadLabelName(v, key, &t.label);
+                           }
+                           if (k == "window") {
+                             return Claim(v, key, &m_.topology_window_origin) && ReadDuration(v, key, false, &t.window);
+                           }
+                           return ForEachItem(v, key, &RuleFileReader::ReadService);
+                         });
+  }
+
+  // A service's depends_on names are resolved to indexes, and checked for cycles, once every file is read.
+  bool ReadService(const YAML::Node& n, const std::string& where) {
+    Topology::Service s;
+    ServiceSource src{r_.file(), where + ".depends_on", {}, {}};
+    bool ok = r_.ForEachKey(n, where, {"name", "depends_on"}, [&](const std::string& k, const YAML::Node& v) {
+      if (k == "name") return ReadName(v, where, n, m_.service_origins, &s.name);
+      if (!r_.ReadStringList(v, src.field, &src.names)) return false;
+      src.marks.clear();
+      std::set<std::string_view> seen;
+      for (size_t i = 0; i < src.names.size(); ++i) {
+        const std::string& name = src.names[i];
+        if (!seen.insert(name).second) return r_.Fail(v[i], At(src.field, i) + ": duplicate service '" + name + "'");
+        src.marks.push_back(v[i].Mark());
+        Refer(Reference::kService, v[i], At(src.field, i), name);
+      }
+      return true;
+    });
+    if (!ok) return false;
+    if (s.name.empty()) return r_.Fail(n, where + ": name is required");
+    m_.out.rules.topology.services.push_back(std::move(s));
+    m_.service_sources.push_back(std::move(src));
+    return true;
+  }
+
+  bool ReadFlapping(const YAML::Node& n) {
+    if (!Claim(n, "flapping", &m_.flapping_origin)) return false;
+    FlappingRule f;
+    bool ok =
+        r_.ForEachKey(n, "flapping", {"changes", "window", "quiet"}, [&](const std::string& k, const YAML::Node& v) {
+          std::string key = "flapping." + k;
+          if (k == "changes") return ReadCount(v, key, 1, 1000, &f.changes);
+          return ReadDuration(v, key, false, k == "window" ? &f.window : &f.quiet);
+        });
+    if (!ok) return false;
+    if (f.changes == 0) return r_.Fail(n, "flapping: changes is required");
+    m_.out.rules.flapping = f;
+    return true;
+  }
+
+  bool ReadProblems(const YAML::Node& n) {
+    if (!Claim(n, "problems", &m_.problems_origin)) return false;
+    ProblemsRule p;
+    bool ok = r_.ForEachKey(n, "problems", {"recurrences", "within"}, [&](const std::string& k, const YAML::Node& v) {
+      std::string key = "problems." + k;
+      if (k == "recurrences") return ReadCount(v, key, 2, 1000, &p.recurrences);
+      return ReadDuration(v, key, false, &p.within);
+    });
+    if (!ok) return false;
+    if (p.recurrences == 0) return r_.Fail(n, "problems: recurrences is required");
+    m_.out.rules.problems = p;
     return true;
   }
 
@@ -455,6 +623,68 @@ class RuleFileReader {
   Merged& m_;
 };
 
+const char* KindName(Reference::Kind kind) {
+  switch (kind) {
+    case Reference::kPolicy:
+      return "policy";
+    case Reference::kReceiver:
+      return "receiver";
+    case Reference::kService:
+      return "service";
+  }
+  return "";
+}
+
+// Turns every service's depends_on names (all defined by now) into indexes, then looks for a cycle: a depth-first
+// walk from each service in merged order, following depends_on in listed order. The first edge back to a service on
+// the walk's path is reported at its depends_on entry, with the cycle's services.
+Status ResolveTopology(Merged& m) {
+  std::vector<Topology::Service>& services = m.out.rules.topology.services;
+  std::map<std::string_view, uint32_t> index;
+  for (size_t i = 0; i < services.size(); ++i) index.emplace(services[i].name, static_cast<uint32_t>(i));
+  for (size_t i = 0; i < services.size(); ++i) {
+    for (const std::string& name : m.service_sources[i].names) services[i].depends_on.push_back(index.at(name));
+  }
+  enum Color : uint8_t { kWhite, kOnPath, kDone };
+  std::vector<Color> color(services.size(), kWhite);
+  struct Frame {
+    uint32_t service;
+    size_t next;  // the depends_on entry to follow next
+  };
+  std::vector<Frame> path;
+  for (uint32_t start = 0; start < services.size(); ++start) {
+    if (color[start] != kWhite) continue;
+    color[start] = kOnPath;
+    path.push_back({start, 0});
+    while (!path.empty()) {
+      Frame& top = path.back();
+      const uint32_t from = top.service;
+      if (top.next == services[from].depends_on.size()) {
+        color[from] = kDone;
+        path.pop_back();
+        continue;
+      }
+      const size_t entry = top.next++;
+      const uint32_t to = services[from].depends_on[entry];
+      if (color[to] == kWhite) {
+        color[to] = kOnPath;
+        path.push_back({to, 0});
+        continue;
+      }
+      if (color[to] == kDone) continue;
+      std::string cycle;
+      auto it = std::find_if(path.begin(), path.end(), [&](const Frame& f) { return f.service == to; });
+      for (; it != path.end(); ++it) cycle += services[it->service].name + " -> ";
+      cycle += services[to].name;
+      const ServiceSource& src = m.service_sources[from];
+      YamlReader r(src.file);
+      r.Fail(src.marks[entry], At(src.field, entry) + ": dependency cycle " + cycle);
+      return r.status();
+    }
+  }
+  return Status();
+}
+
 }  // namespace
 
 Result<LoadedRules> LoadRules(const std::vector<std::string>& paths) {
@@ -472,13 +702,15 @@ Result<LoadedRules> LoadRules(const std::vector<std::string>& paths) {
     if (!r.ok()) return r.status();
   }
   for (const Reference& ref : m.references) {
-    bool policy = ref.kind == Reference::kPolicy;
-    const auto& defined = policy ? m.policy_origins : m.receiver_origins;
+    const auto& defined = ref.kind == Reference::kPolicy     ? m.policy_origins
+                          : ref.kind == Reference::kReceiver ? m.receiver_origins
+                                                             : m.service_origins;
     if (defined.find(ref.name) != defined.end()) continue;
     YamlReader r(ref.file);
-    r.Fail(ref.mark, ref.field + ": undefined " + (policy ? "policy" : "receiver") + " '" + ref.name + "'");
+    r.Fail(ref.mark, ref.field + ": undefined " + KindName(ref.kind) + " '" + ref.name + "'");
     return r.status();
   }
+  if (Status s = ResolveTopology(m); !s.ok()) return s;
   m.out.rules.dedup_ignore_labels.assign(m.ignore_labels.begin(), m.ignore_labels.end());
   return std::move(m.out);
 }

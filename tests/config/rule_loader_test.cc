@@ -201,11 +201,202 @@ receivers:
   EXPECT_TRUE(c.title.parts.empty());
   EXPECT_TRUE(c.policy.empty());
   EXPECT_FALSE(c.continue_matching);
+  EXPECT_FALSE(c.has_threshold());
+  EXPECT_EQ(c.min_alerts, 0u);
+  EXPECT_TRUE(c.min_distinct.label.empty());
+  EXPECT_EQ(c.window, std::chrono::minutes(5));
+  EXPECT_FALSE(c.major.set);
+  EXPECT_FALSE(c.major.any());
+  EXPECT_TRUE(r->rules.topology.empty());
+  EXPECT_EQ(r->rules.topology.label, "service");
+  EXPECT_EQ(r->rules.topology.window, std::chrono::minutes(10));
+  EXPECT_FALSE(r->rules.major.set);
+  EXPECT_EQ(r->rules.flapping.changes, 0u);
+  EXPECT_EQ(r->rules.problems.recurrences, 0u);
   const engine::Policy& p = r->rules.policies[0];
   EXPECT_EQ(p.steps[0].ack_timeout, std::chrono::minutes(5));
   EXPECT_EQ(p.repeat, 0);
   EXPECT_TRUE(p.inform.empty());
   EXPECT_EQ(r->receivers[0].origin, Path("a.yaml") + ":7");
+}
+
+TEST_F(RuleLoaderTest, ReadsTopologyThresholdsMajorFlappingAndProblems) {
+  std::string path = Write("a.yaml", R"(topology:
+  label: svc
+  window: 15m
+  services:
+    - name: checkout
+      depends_on: [payments, postgres]
+    - name: payments
+      depends_on: [postgres]
+    - name: postgres
+correlations:
+  - name: svc
+    match: ['severity="critical"']
+    group_by: [service]
+    min_alerts: 3
+    window: 2m
+    major:
+      priority: P1
+      min_distinct: {label: service, count: 5}
+      min_alerts: 50
+      policy: incident-commander
+      raise_to: P2
+  - name: hosts
+    min_distinct: {label: instance, count: 4}
+  - name: plain
+flapping: {changes: 6, window: 20m, quiet: 30m}
+problems: {recurrences: 3, within: 7d}
+major:
+  min_distinct: {label: service, count: 5}
+  policy: incident-commander
+policies:
+  - name: incident-commander
+    steps: [{notify: [r]}]
+receivers:
+  - {name: r, type: webhook, url: "http://127.0.0.1:9/"}
+)");
+  Result<LoadedRules> r = LoadRules({path});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const engine::RuleSet& rules = r->rules;
+
+  const engine::Topology& t = rules.topology;
+  EXPECT_EQ(t.label, "svc");
+  EXPECT_EQ(t.window, std::chrono::minutes(15));
+  ASSERT_EQ(t.services.size(), 3u);
+  EXPECT_EQ(t.services[0].name, "checkout");
+  EXPECT_EQ(t.services[0].depends_on, (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(t.services[1].name, "payments");
+  EXPECT_EQ(t.services[1].depends_on, (std::vector<uint32_t>{2}));
+  EXPECT_EQ(t.services[2].name, "postgres");
+  EXPECT_TRUE(t.services[2].depends_on.empty());
+
+  ASSERT_EQ(rules.correlations.size(), 3u);
+  const engine::CorrelationRule& svc = rules.correlations[0];
+  EXPECT_TRUE(svc.has_threshold());
+  EXPECT_EQ(svc.min_alerts, 3u);
+  EXPECT_TRUE(svc.min_distinct.label.empty());
+  EXPECT_EQ(svc.window, std::chrono::minutes(2));
+  EXPECT_TRUE(svc.major.set);
+  EXPECT_EQ(svc.major.priority, 1);
+  EXPECT_EQ(svc.major.min_alerts, 50u);
+  EXPECT_EQ(svc.major.min_distinct.label, "service");
+  EXPECT_EQ(svc.major.min_distinct.count, 5u);
+  EXPECT_EQ(svc.major.policy, "incident-commander");
+  EXPECT_EQ(svc.major.raise_to, 2);
+
+  const engine::CorrelationRule& hosts = rules.correlations[1];
+  EXPECT_TRUE(hosts.has_threshold());
+  EXPECT_EQ(hosts.min_alerts, 0u);
+  EXPECT_EQ(hosts.min_distinct.label, "instance");
+  EXPECT_EQ(hosts.min_distinct.count, 4u);
+  EXPECT_EQ(hosts.window, std::chrono::minutes(5));
+  EXPECT_FALSE(hosts.major.set);  // the global major applies
+  EXPECT_FALSE(rules.correlations[2].has_threshold());
+
+  EXPECT_TRUE(rules.major.set);
+  EXPECT_EQ(rules.major.priority, 0);
+  EXPECT_EQ(rules.major.min_alerts, 0u);
+  EXPECT_EQ(rules.major.min_distinct.label, "service");
+  EXPECT_EQ(rules.major.min_distinct.count, 5u);
+  EXPECT_EQ(rules.major.policy, "incident-commander");
+  EXPECT_EQ(rules.major.raise_to, 1);
+
+  EXPECT_EQ(rules.flapping.changes, 6u);
+  EXPECT_EQ(rules.flapping.window, std::chrono::minutes(20));
+  EXPECT_EQ(rules.flapping.quiet, std::chrono::minutes(30));
+  EXPECT_EQ(rules.problems.recurrences, 3u);
+  EXPECT_EQ(rules.problems.within, std::chrono::hours(7 * 24));
+}
+
+// Each section with only its required keys.
+TEST_F(RuleLoaderTest, TopologyMajorFlappingAndProblemsDefaults) {
+  Result<LoadedRules> r = LoadRules({Write("a.yaml", R"(topology:
+  services:
+    - name: postgres
+correlations:
+  - {name: c, min_alerts: 1, major: {min_alerts: 10}}
+major: {priority: P2}
+flapping: {changes: 1}
+problems: {recurrences: 2}
+)")});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const engine::RuleSet& rules = r->rules;
+  EXPECT_EQ(rules.topology.label, "service");
+  EXPECT_EQ(rules.topology.window, std::chrono::minutes(10));
+  ASSERT_EQ(rules.topology.services.size(), 1u);
+  EXPECT_TRUE(rules.topology.services[0].depends_on.empty());
+  const engine::CorrelationRule& c = rules.correlations[0];
+  EXPECT_EQ(c.min_alerts, 1u);
+  EXPECT_EQ(c.window, std::chrono::minutes(5));
+  EXPECT_TRUE(c.major.set);
+  EXPECT_EQ(c.major.min_alerts, 10u);
+  EXPECT_EQ(c.major.priority, 0);
+  EXPECT_TRUE(c.major.min_distinct.label.empty());
+  EXPECT_TRUE(c.major.policy.empty());
+  EXPECT_EQ(c.major.raise_to, 1);
+  EXPECT_TRUE(rules.major.set);
+  EXPECT_EQ(rules.major.priority, 2);
+  EXPECT_EQ(rules.major.raise_to, 1);
+  EXPECT_EQ(rules.flapping.changes, 1u);
+  EXPECT_EQ(rules.flapping.window, std::chrono::minutes(10));
+  EXPECT_EQ(rules.flapping.quiet, std::chrono::minutes(15));
+  EXPECT_EQ(rules.problems.recurrences, 2u);
+  EXPECT_EQ(rules.problems.within, std::chrono::hours(7 * 24));
+}
+
+// Services are concatenated in file order; depends_on may name a service of a later file; label and window may come
+// from different files.
+TEST_F(RuleLoaderTest, TopologyServicesMergeAcrossFiles) {
+  std::string a = Write("a.yaml", R"(topology:
+  label: app
+  services:
+    - name: checkout
+      depends_on: [payments, postgres]
+)");
+  std::string b = Write("b.yaml", R"(topology:
+  window: 5m
+  services:
+    - name: postgres
+    - name: payments
+      depends_on: [postgres]
+)");
+  Result<LoadedRules> r = LoadRules({a, b});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const engine::Topology& t = r->rules.topology;
+  EXPECT_EQ(t.label, "app");
+  EXPECT_EQ(t.window, std::chrono::minutes(5));
+  ASSERT_EQ(t.services.size(), 3u);
+  EXPECT_EQ(t.services[0].name, "checkout");
+  EXPECT_EQ(t.services[0].depends_on, (std::vector<uint32_t>{2, 1}));
+  EXPECT_EQ(t.services[1].name, "postgres");
+  EXPECT_TRUE(t.services[1].depends_on.empty());
+  EXPECT_EQ(t.services[2].name, "payments");
+  EXPECT_EQ(t.services[2].depends_on, (std::vector<uint32_t>{1}));
+
+  r = LoadRules({b, a});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->rules.topology.services[0].name, "postgres");
+  EXPECT_EQ(r->rules.topology.services[2].name, "checkout");
+  EXPECT_EQ(r->rules.topology.services[2].depends_on, (std::vector<uint32_t>{1, 0}));
+}
+
+// Undefined services and cycles are found once every file is read: after any schema error, and after an undefined
+// policy.
+TEST_F(RuleLoaderTest, TopologyIsCheckedAfterEveryFile) {
+  std::string a = Write("a.yaml", "topology:\n  services:\n    - {name: a, depends_on: [b, c]}\n");
+  std::string b = Write("b.yaml", "topology:\n  services:\n    - {name: b, depends_on: [a]}\n    - {name: c}\n");
+  Result<LoadedRules> r = LoadRules({a, b});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), b + ":3:30: topology.services[0].depends_on[0]: dependency cycle a -> b -> a");
+  std::string c = Write("c.yaml", "major: {priority: P1, policy: ic}\n");
+  r = LoadRules({a, b, c});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), c + ":1:31: major.policy: undefined policy 'ic'");
+  Write("c.yaml", "flapping: {changes: 0}\n");
+  r = LoadRules({a, b, c});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), c + ":1:21: flapping.changes: must be between 1 and 1000");
 }
 
 TEST_F(RuleLoaderTest, MergesFilesInOrderWithCrossFileReferences) {
@@ -365,6 +556,92 @@ TEST_F(RuleLoaderTest, ErrorsNameFileLineColumnAndField) {
        "a.yaml:2:36: receivers[0]: url and url_file are mutually exclusive"},
       {"receivers:\n  - {type: slack, url: u}\n", "", "a.yaml:2:5: receivers[0]: name is required"},
       {"receivers:\n  - just-a-name\n", "", "a.yaml:2:5: receivers[0] must be a mapping"},
+      // Topology.
+      {"topology:\n  services:\n    - {name: checkout, depends_on: [payments]}\n"
+       "    - {name: payments, depends_on: [checkout]}\n",
+       "", "a.yaml:4:37: topology.services[1].depends_on[0]: dependency cycle checkout -> payments -> checkout"},
+      {"topology:\n  services:\n    - {name: checkout, depends_on: [payments]}\n",
+       "topology:\n  services:\n    - {name: payments, depends_on: [checkout]}\n",
+       "b.yaml:3:37: topology.services[0].depends_on[0]: dependency cycle checkout -> payments -> checkout"},
+      {"topology:\n  services:\n    - {name: checkout, depends_on: [checkout]}\n", "",
+       "a.yaml:3:37: topology.services[0].depends_on[0]: dependency cycle checkout -> checkout"},
+      {"topology:\n  services:\n    - {name: a, depends_on: [b]}\n    - {name: b, depends_on: [d, c]}\n"
+       "    - {name: c, depends_on: [a]}\n    - {name: d}\n",
+       "", "a.yaml:5:30: topology.services[2].depends_on[0]: dependency cycle a -> b -> c -> a"},
+      {"topology:\n  services:\n    - {name: a, depends_on: [b]}\n    - {name: b, depends_on: [c]}\n"
+       "    - {name: c, depends_on: [b]}\n",
+       "", "a.yaml:5:30: topology.services[2].depends_on[0]: dependency cycle b -> c -> b"},
+      {"topology:\n  services:\n    - name: checkout\n      depends_on: [payments, postgress]\n    - name: payments\n",
+       "", "a.yaml:4:30: topology.services[0].depends_on[1]: undefined service 'postgress'"},
+      {"topology:\n  services:\n    - name: x\n    - name: db\n", "topology:\n  services:\n    - name: db\n",
+       "b.yaml:3:13: topology.services[0].name: duplicate name 'db' (first defined at " + Path("a.yaml") + ":4)"},
+      {"topology:\n  services:\n    - {name: a, depends_on: [b, b]}\n    - {name: b}\n", "",
+       "a.yaml:3:33: topology.services[0].depends_on[1]: duplicate service 'b'"},
+      {"topology:\n  label: service\n", "topology:\n  label: svc\n",
+       "b.yaml:2:10: topology.label: already set at " + Path("a.yaml") + ":2"},
+      {"topology: {window: 5m}\n", "topology:\n  window: 10m\n",
+       "b.yaml:2:11: topology.window: already set at " + Path("a.yaml") + ":1"},
+      {"topology: {label: my-service}\n", "", "a.yaml:1:19: topology.label: invalid label name 'my-service'"},
+      {"topology: {window: 0s}\n", "", "a.yaml:1:20: topology.window: must be greater than 0s"},
+      {"topology:\n  services:\n    - depends_on: []\n", "", "a.yaml:3:7: topology.services[0]: name is required"},
+      {"topology:\n  services:\n    - {name: \"\"}\n", "", "a.yaml:3:14: topology.services[0].name: must not be empty"},
+      {"topology:\n  services:\n    - {name: a, needs: [b]}\n", "",
+       "a.yaml:3:17: unknown key 'needs' in topology.services[0]"},
+      {"topology:\n  services: {name: a}\n", "", "a.yaml:2:13: topology.services: must be a list"},
+      // Thresholds.
+      {"correlations:\n  - name: c\n    min_alerts: 3\n    min_distinct: {label: instance, count: 3}\n", "",
+       "a.yaml:4:19: correlations[0]: min_alerts and min_distinct are mutually exclusive"},
+      {"correlations:\n  - name: c\n    min_distinct: {label: instance, count: 3}\n    min_alerts: 3\n", "",
+       "a.yaml:4:17: correlations[0]: min_alerts and min_distinct are mutually exclusive"},
+      {"correlations:\n  - {name: c, window: 5m}\n", "",
+       "a.yaml:2:23: correlations[0].window: needs min_alerts or min_distinct"},
+      {"correlations:\n  - {name: c, window: 5m, major: {min_alerts: 5}}\n", "",
+       "a.yaml:2:23: correlations[0].window: needs min_alerts or min_distinct"},
+      {"correlations:\n  - {name: c, min_alerts: 0}\n", "",
+       "a.yaml:2:27: correlations[0].min_alerts: must be between 1 and 1000000"},
+      {"correlations:\n  - {name: c, min_alerts: many}\n", "",
+       "a.yaml:2:27: correlations[0].min_alerts: must be an integer"},
+      {"correlations:\n  - {name: c, min_distinct: {label: instance}}\n", "",
+       "a.yaml:2:29: correlations[0].min_distinct: count is required"},
+      {"correlations:\n  - {name: c, min_distinct: {count: 2}}\n", "",
+       "a.yaml:2:29: correlations[0].min_distinct: label is required"},
+      {"correlations:\n  - {name: c, min_distinct: {label: in-stance, count: 2}}\n", "",
+       "a.yaml:2:37: correlations[0].min_distinct.label: invalid label name 'in-stance'"},
+      {"correlations:\n  - {name: c, min_distinct: {label: i, count: 1000001}}\n", "",
+       "a.yaml:2:47: correlations[0].min_distinct.count: must be between 1 and 1000000"},
+      {"correlations:\n  - {name: c, min_distinct: instance}\n", "",
+       "a.yaml:2:29: correlations[0].min_distinct must be a mapping"},
+      {"correlations:\n  - {name: c, min_alerts: 2, window: 0s}\n", "",
+       "a.yaml:2:38: correlations[0].window: must be greater than 0s"},
+      // Major.
+      {"correlations:\n  - name: c\n    major: {policy: p}\n", "",
+       "a.yaml:3:12: correlations[0].major: needs at least one of priority, min_alerts, min_distinct"},
+      {"major:\n  raise_to: P2\n", "", "a.yaml:2:3: major: needs at least one of priority, min_alerts, min_distinct"},
+      {"major: {priority: P2, raise_to: P0}\n", "", "a.yaml:1:33: major.raise_to: must be P1..P5, got 'P0'"},
+      {"correlations:\n  - name: c\n    major: {priority: P1, raise_to: urgent}\n", "",
+       "a.yaml:3:37: correlations[0].major.raise_to: must be P1..P5, got 'urgent'"},
+      {"major: {priority: high}\n", "", "a.yaml:1:19: major.priority: must be P1..P5, got 'high'"},
+      {"major: {min_alerts: 10000001}\n", "", "a.yaml:1:21: major.min_alerts: must be between 1 and 10000000"},
+      {"major: {min_distinct: {label: service}}\n", "", "a.yaml:1:23: major.min_distinct: count is required"},
+      {"major: {priority: P1, severity: P1}\n", "", "a.yaml:1:23: unknown key 'severity' in major"},
+      {"correlations:\n  - name: c\n    major: {min_alerts: 50, policy: ic}\n", "",
+       "a.yaml:3:37: correlations[0].major.policy: undefined policy 'ic'"},
+      {"major: {priority: P1, policy: ic}\n", "", "a.yaml:1:31: major.policy: undefined policy 'ic'"},
+      {"major: {priority: P1}\n", "major:\n  min_alerts: 5\n",
+       "b.yaml:2:3: major: already set at " + Path("a.yaml") + ":1"},
+      // Flapping.
+      {"flapping: {window: 5m}\n", "", "a.yaml:1:11: flapping: changes is required"},
+      {"flapping: {changes: 0}\n", "", "a.yaml:1:21: flapping.changes: must be between 1 and 1000"},
+      {"flapping: {changes: 6, quiet: 0s}\n", "", "a.yaml:1:31: flapping.quiet: must be greater than 0s"},
+      {"flapping: {changes: 6}\n", "flapping: {changes: 3}\n",
+       "b.yaml:1:11: flapping: already set at " + Path("a.yaml") + ":1"},
+      // Problems.
+      {"problems: {recurrences: 1}\n", "", "a.yaml:1:25: problems.recurrences: must be between 2 and 1000"},
+      {"problems: {within: 1d}\n", "", "a.yaml:1:11: problems: recurrences is required"},
+      {"problems: {recurrences: 3, within: 1w}\n", "",
+       "a.yaml:1:36: problems.within: not a duration (use forms like 30s, 5m, 1h30m)"},
+      {"problems: {recurrences: 3}\n", "problems:\n  recurrences: 4\n",
+       "b.yaml:2:3: problems: already set at " + Path("a.yaml") + ":1"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> paths{Write("a.yaml", c.a)};
