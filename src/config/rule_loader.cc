@@ -132,6 +132,7 @@ struct Merged {
   // Settings one file may set: "file:line" of the one that did, empty while none has.
   std::string topology_label_origin;
   std::string topology_window_origin;
+  std::string topology_release_origin;
   std::string major_origin;
   std::string flapping_origin;
   std::string problems_origin;
@@ -441,10 +442,10 @@ class RuleFileReader {
     return true;
   }
 
-  // Services merge over files like correlations; label and window may each be set by one file.
+  // Services merge over files like correlations; label, window and release_after may each be set by one file.
   bool ReadTopology(const YAML::Node& n) {
     Topology& t = m_.out.rules.topology;
-    return r_.ForEachKey(n, "topology", {"label", "window", "services"},
+    return r_.ForEachKey(n, "topology", {"label", "window", "release_after", "services"},
                          [&](const std::string& k, const YAML::Node& v) {
                            std::string key = "topology." + k;
                            if (k == "label") {
@@ -452,6 +453,10 @@ class RuleFileReader {
                            }
                            if (k == "window") {
                              return Claim(v, key, &m_.topology_window_origin) && ReadDuration(v, key, false, &t.window);
+                           }
+                           if (k == "release_after") {
+                             return Claim(v, key, &m_.topology_release_origin) &&
+                                    ReadDuration(v, key, true, &t.release_after);
                            }
                            return ForEachItem(v, key, &RuleFileReader::ReadService);
                          });

@@ -46,9 +46,8 @@ void Incidents::SetRules(const RuleSet& rules) {
     st.services.clear();
     st.values.reset();
     st.root = kNoIncident;
-    if (!slots_[slot] || slots_[slot]->symptom_of.empty()) continue;
-    const uint32_t root = SlotOfId(slots_[slot]->symptom_of);
-    if (root != kNoIncident && IsOpen(*slots_[root]) && slots_[slot]->state != IncidentState::kResolved) st.root = root;
+    if (!slots_[slot] || slots_[slot]->symptom_of.empty() || slots_[slot]->state == IncidentState::kResolved) continue;
+    st.root = SlotOfId(slots_[slot]->symptom_of);
   }
   for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
     if (!slots_[slot] || !labels_of_) continue;
@@ -231,26 +230,36 @@ void Incidents::Attach(uint32_t symptom, uint32_t root, uint32_t symptom_service
   AddTimeline(r, now, TimelineKind::kSymptomAdded, {}, s.id + ": " + topology_.name(symptom_service));
 }
 
-// The root resolved: its symptoms with nothing firing (or flapping) resolve with it; the others are on their own now
-// and page at once.
+// The root resolved: its symptoms with nothing firing (or flapping) resolve with it; the others have
+// topology.release_after to recover too, then their flush releases them (Release) and they page on their own.
 void Incidents::SettleSymptoms(uint32_t root, Time now, const RuleSet& rules, std::vector<Notification>* out) {
   const Incident& r = *slots_[root];
   for (const std::string& id : r.symptoms) {
     const uint32_t slot = SlotOfId(id);
     if (slot == kNoIncident || slot_state_[slot].root != root) continue;
     Incident& s = *slots_[slot];
+    if (s.state == IncidentState::kResolved) continue;
     Touch(slot, now);
     if (s.firing == 0 && s.flapping == 0) {
       slot_state_[slot].root = kNoIncident;
-      if (s.state != IncidentState::kResolved) MarkResolved(s, slot, now, "with root " + r.id, rules, out);
+      MarkResolved(s, slot, now, "with root " + r.id, rules, out);
       continue;
     }
-    MoveValues(slot, root, slot);
-    slot_state_[slot].root = kNoIncident;
-    s.symptom_of.clear();
-    AddTimeline(s, now, TimelineKind::kReleased, {}, r.id);
-    if (s.state == IncidentState::kTriggered) ScheduleFlush(slot, now);
+    ScheduleFlush(slot, now + topology_.release_after());
   }
+}
+
+bool Incidents::Waiting(uint32_t slot) const {
+  const uint32_t root = slot_state_[slot].root;
+  return root != kNoIncident && IsOpen(*slots_[root]);
+}
+
+void Incidents::Release(uint32_t slot, Time now) {
+  Incident& s = *slots_[slot];
+  const uint32_t root = slot_state_[slot].root;
+  if (root != kNoIncident) MoveValues(slot, root, slot);
+  slot_state_[slot].root = kNoIncident;
+  AddTimeline(s, now, TimelineKind::kReleased, {}, std::exchange(s.symptom_of, {}));
 }
 
 const MajorRule* Incidents::MajorOf(Incident& inc, const RuleSet& rules) const {

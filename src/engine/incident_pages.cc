@@ -158,9 +158,14 @@ void Incidents::Flush(uint32_t slot, Time now, const RuleSet& rules, const MuteF
   Incident& inc = *slots_[slot];
   inc.flush_at = Time::max();
   Changed(inc);
-  // Acknowledged, resolved or held: nobody is paged for it (a reopen or the threshold schedules a flush again). A
-  // symptom pages through its root; its release schedules a flush.
-  if (inc.state != IncidentState::kTriggered || !inc.symptom_of.empty()) return;
+  // A symptom pages through its root while the root is open; once the root resolved, this flush (release_after
+  // later) releases it. Acknowledged, resolved or held: nobody is paged for it (a reopen or the threshold schedules
+  // a flush again).
+  if (!inc.symptom_of.empty()) {
+    if (Waiting(slot)) return;
+    Release(slot, now);
+  }
+  if (inc.state != IncidentState::kTriggered) return;
   const uint32_t active = ActiveAlerts(slot, inc, muted, mute_version);
   const uint32_t active_all = slot_state_[slot].active_all;
   const uint64_t digest = inc.flushed_digest;

@@ -194,6 +194,7 @@ void Incidents::Reopen(Incident& inc, const CorrelationRule& rule, Time now) {
   inc.escalate_at = Time::max();
   ++inc.reopened;
   inc.triggered_at = now;
+  inc.symptom_of.clear();  // it was a symptom of a root that resolved with it: a new episode, linked afresh
   AddTimeline(inc, now, TimelineKind::kReopened);
   uint32_t slot = by_id_.find(inc.id)->second;
   slot_state_[slot].triggered_now = slot_state_[slot].topology_now = true;
@@ -389,8 +390,9 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
     if (!inc.major && st.root == kNoIncident) CheckMajor(slot, now, rules);
     if (inc.firing == 0) {
       // A flapping alert's resolve is no resolution yet; a symptom waits for its root.
-      if (inc.flapping > 0 || st.root != kNoIncident) continue;
-      MarkResolved(inc, slot, now, "all alerts resolved", rules, out);
+      if (inc.flapping > 0 || Waiting(slot)) continue;
+      const bool with_root = st.root != kNoIncident;
+      MarkResolved(inc, slot, now, with_root ? "with root " + inc.symptom_of : "all alerts resolved", rules, out);
       Tell(inc, NotifyEvent::kResolved, now, rules, out);
     } else if (inc.state == IncidentState::kTriggered && inc.firing_acknowledged == inc.firing) {
       SetState(inc, IncidentState::kAcknowledged);

@@ -21,7 +21,8 @@
 // - Topology: a new incident whose service depends on a service with an open incident (opened within the topology's
 //   window) becomes a symptom of that incident's root; so does an incident not paged yet when its dependency's
 //   incident opens. Symptoms page no one and stay open while their root is open; the root's resolution resolves those
-//   with no firing alert and releases the others, which then page on their own.
+//   with no firing alert; the others resolve with it if they do within release_after, else they are released and page
+//   on their own.
 // - Major: the rule's (or the global) major conditions, on the incident and its symptoms together, declare it major
 //   once and for all: its priority is raised and it pages the major policy.
 // - Flapping: while a member flaps (the engine's FlapDetector says), the incident stays open when nothing fires and
@@ -230,6 +231,10 @@ class Incidents {
   void Attach(uint32_t symptom, uint32_t root, uint32_t symptom_service, uint32_t root_service, Time now);
   bool Attractive(const Incident& root, Time now) const;
   void SettleSymptoms(uint32_t root, Time now, const RuleSet& rules, std::vector<Notification>* out);
+  // A symptom whose root is open: it pages no one and does not resolve on its own.
+  bool Waiting(uint32_t slot) const;
+  // A symptom whose root resolved release_after ago, still firing: it is on its own now.
+  void Release(uint32_t slot, Time now);
   void CheckMajor(uint32_t slot, Time now, const RuleSet& rules);
   const MajorRule* MajorOf(Incident& inc, const RuleSet& rules) const;
   uint32_t FiringWithSymptoms(uint32_t slot) const;

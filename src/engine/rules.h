@@ -102,7 +102,10 @@ struct Topology {
   };
   std::string label = "service";               // the label naming an alert's service
   Duration window = std::chrono::minutes(10);  // how long after it opens an incident attracts symptoms
-  std::vector<Service> services;               // empty: no topology
+  // How long a symptom that still fires when its root resolves waits for its own recovery before it is released and
+  // pages on its own.
+  Duration release_after = std::chrono::minutes(5);
+  std::vector<Service> services;  // empty: no topology
 
   bool empty() const { return services.empty(); }
 };

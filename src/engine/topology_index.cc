@@ -22,7 +22,8 @@ std::vector<uint32_t> Reach(uint32_t start, const std::vector<std::vector<uint32
 
 }  // namespace
 
-TopologyIndex::TopologyIndex(const Topology& topology) : label_(topology.label), window_(topology.window) {
+TopologyIndex::TopologyIndex(const Topology& topology)
+    : label_(topology.label), window_(topology.window), release_after_(topology.release_after) {
   const size_t n = topology.services.size();
   std::vector<std::vector<uint32_t>> down(n), up(n);
   for (uint32_t s = 0; s < n; ++s) {

@@ -28,6 +28,7 @@ class TopologyIndex {
   size_t size() const { return names_.size(); }
   const std::string& label() const { return label_; }
   Duration window() const { return window_; }
+  Duration release_after() const { return release_after_; }
   const std::string& name(uint32_t service) const { return names_[service]; }
   // The service an alert is on: the index of its label's value, kNone when it has none or names no declared service.
   uint32_t ServiceOf(const LabelSet& labels) const;
@@ -44,6 +45,7 @@ class TopologyIndex {
   };
   std::string label_;
   Duration window_{};
+  Duration release_after_{};
   std::vector<std::string> names_;
   boost::unordered_flat_map<std::string, uint32_t, StringHash, std::equal_to<>> by_name_;
   std::vector<std::vector<uint32_t>> dependencies_, dependents_;

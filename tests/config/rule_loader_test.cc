@@ -324,6 +324,7 @@ problems: {recurrences: 2}
   const engine::RuleSet& rules = r->rules;
   EXPECT_EQ(rules.topology.label, "service");
   EXPECT_EQ(rules.topology.window, std::chrono::minutes(10));
+  EXPECT_EQ(rules.topology.release_after, std::chrono::minutes(5));
   ASSERT_EQ(rules.topology.services.size(), 1u);
   EXPECT_TRUE(rules.topology.services[0].depends_on.empty());
   const engine::CorrelationRule& c = rules.correlations[0];
@@ -583,6 +584,10 @@ TEST_F(RuleLoaderTest, ErrorsNameFileLineColumnAndField) {
        "b.yaml:2:11: topology.window: already set at " + Path("a.yaml") + ":1"},
       {"topology: {label: my-service}\n", "", "a.yaml:1:19: topology.label: invalid label name 'my-service'"},
       {"topology: {window: 0s}\n", "", "a.yaml:1:20: topology.window: must be greater than 0s"},
+      {"topology: {release_after: 1m}\n", "topology: {release_after: 0s}\n",
+       "b.yaml:1:27: topology.release_after: already set at " + Path("a.yaml") + ":1"},
+      {"topology: {release_after: soon}\n", "",
+       "a.yaml:1:27: topology.release_after: not a duration (use forms like 30s, 5m, 1h30m)"},
       {"topology:\n  services:\n    - depends_on: []\n", "", "a.yaml:3:7: topology.services[0]: name is required"},
       {"topology:\n  services:\n    - {name: \"\"}\n", "", "a.yaml:3:14: topology.services[0].name: must not be empty"},
       {"topology:\n  services:\n    - {name: a, needs: [b]}\n", "",

@@ -114,30 +114,54 @@ TEST(TopologyTest, ASymptomWhoseAlertsResolveWaitsForItsRoot) {
   for (const Notification& n : e.TakeNotifications()) EXPECT_NE(n.incident_id, symptom->id);
 }
 
-// The root resolves before its symptom: the symptom, still firing, is released and pages on its own at once.
-TEST(TopologyTest, ARootThatResolvesFirstReleasesSymptomsStillFiring) {
+// The root resolves before its symptoms. Those whose alerts resolved resolve with it; the others have
+// release_after (5m by default) to recover: one that does resolves with its root, paging no one, and one still
+// firing then is released and pages on its own.
+TEST(TopologyTest, ARootThatResolvesFirstGivesItsSymptomsTimeToRecover) {
   Engine e({}, TopologyRules());
   Tick(e, kT0, {Firing(On("postgres"))});
-  Tick(e, kT0 + seconds(10), {Firing(On("checkout")), Firing(On("payments"))});
+  Tick(e, kT0 + seconds(10), {Firing(On("checkout")), Firing(On("payments")), Firing(On("search", "Slow"))});
+  Tick(e, kT0 + seconds(11), {Firing(On("search"))});
   Tick(e, kT0 + seconds(20), {Resolved(On("payments"), kT0 + seconds(20))});
   Tick(e, kT0 + minutes(1));
   e.TakeNotifications();
   const Incident* root = IncidentOf(e, On("postgres"));
-  Tick(e, kT0 + minutes(3), {Resolved(On("postgres"), kT0 + minutes(3))});
   const Incident* checkout = IncidentOf(e, On("checkout"));
   const Incident* payments = IncidentOf(e, On("payments"));
+  Tick(e, kT0 + minutes(3), {Resolved(On("postgres"), kT0 + minutes(3))});
   EXPECT_EQ(root->state, IncidentState::kResolved);
   EXPECT_EQ(payments->state, IncidentState::kResolved);
+  EXPECT_EQ(payments->resolved_by, "with root " + root->id);
   EXPECT_EQ(checkout->state, IncidentState::kTriggered);
+  EXPECT_EQ(checkout->symptom_of, root->id);
+  Tick(e, kT0 + minutes(8) - seconds(1));
+  for (const Notification& n : e.TakeNotifications()) EXPECT_EQ(n.incident_id, root->id);
+  Tick(e, kT0 + minutes(8));  // release_after passed: on its own
   EXPECT_TRUE(checkout->symptom_of.empty());
-  EXPECT_EQ(Kinds(*checkout).back(), "notified");
-  std::vector<std::string> checkout_events;
+  std::vector<std::string> events;
   for (const Notification& n : e.TakeNotifications()) {
-    if (n.incident_id == checkout->id)
-      checkout_events.push_back(std::string(NotifyEventName(n.event)) + " " + n.receiver);
+    events.push_back(n.incident_id == checkout->id ? std::string(NotifyEventName(n.event)) + " " + n.receiver
+                                                   : "other");
   }
-  EXPECT_EQ(checkout_events, (std::vector<std::string>{"triggered pd", "triggered slack"}));
+  EXPECT_EQ(events, (std::vector<std::string>{"triggered pd", "triggered slack"}));
+  const std::vector<std::string> kinds = Kinds(*checkout);
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "released"), kinds.end());
   EXPECT_EQ(root->symptoms.size(), 2u);  // the history stays
+}
+
+TEST(TopologyTest, ASymptomThatRecoversSoonAfterItsRootPagesNoOne) {
+  Engine e({}, TopologyRules());
+  Tick(e, kT0, {Firing(On("postgres"))});
+  Tick(e, kT0 + seconds(10), {Firing(On("checkout"))});
+  Tick(e, kT0 + minutes(1));
+  e.TakeNotifications();
+  Tick(e, kT0 + minutes(3), {Resolved(On("postgres"), kT0 + minutes(3))});
+  Tick(e, kT0 + minutes(4), {Resolved(On("checkout"), kT0 + minutes(4))});
+  const Incident* checkout = IncidentOf(e, On("checkout"));
+  EXPECT_EQ(checkout->state, IncidentState::kResolved);
+  EXPECT_EQ(checkout->resolved_by, "with root " + IncidentOf(e, On("postgres"))->id);
+  Tick(e, kT0 + minutes(10));
+  for (const Notification& n : e.TakeNotifications()) EXPECT_NE(n.incident_id, checkout->id);
 }
 
 TEST(TopologyTest, WithoutATopologyNothingLinks) {
