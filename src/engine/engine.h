@@ -117,6 +117,7 @@ class Engine {
   const Incidents& incidents() const { return incidents_; }
   const Silences& silences() const { return silences_; }
   const Problems& problems() const { return incidents_.problems(); }
+  size_t flapping_alerts() const { return flaps_.flapping(); }
   const RuleSet& rules() const { return rules_; }
   const EngineCounters& counters() const { return counters_; }
 

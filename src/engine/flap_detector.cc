@@ -18,6 +18,7 @@ bool FlapDetector::Changed(const FlappingRule& rule, Fingerprint fp, Time at) {
   bool started = false;
   if (!h.flapping && h.changes.size() > rule.changes) {
     h.flapping = true;
+    ++flapping_;
     started = true;
   }
   if (h.flapping && h.changes.size() > rule.changes + 1) h.changes.erase(h.changes.begin());  // enough to know
@@ -31,7 +32,10 @@ void FlapDetector::Advance(Time now, const FlappingRule& rule, std::vector<Finge
     expiries_.pop();
     auto it = alerts_.find(e.fp);
     if (it == alerts_.end() || it->second.expires != e.at) continue;  // changed since, or forgotten
-    if (it->second.flapping) stable->push_back(e.fp);
+    if (it->second.flapping) {
+      stable->push_back(e.fp);
+      --flapping_;
+    }
     alerts_.erase(it);
   }
   (void)rule;
@@ -48,6 +52,7 @@ std::optional<Time> FlapDetector::NextDeadline() {
 
 void FlapDetector::RestoreFlapping(const FlappingRule& rule, Fingerprint fp, Time now) {
   History& h = alerts_[fp];
+  if (!h.flapping) ++flapping_;
   h.flapping = true;
   h.changes.assign(1, now);
   Arm(rule, fp, h);

@@ -26,8 +26,6 @@ class FlapDetector {
   // Expiries due by now: appends the alerts that became stable (quiet for `quiet`) to `stable`.
   void Advance(Time now, const FlappingRule& rule, std::vector<Fingerprint>* stable);
   std::optional<Time> NextDeadline();
-  // The alert is gone: it is tracked no more.
-  void Forget(Fingerprint fp) { alerts_.erase(fp); }
   // Recovery: the alert was flapping when the state was written; its quiet period starts again at `now`.
   void RestoreFlapping(const FlappingRule& rule, Fingerprint fp, Time now);
   bool Flapping(Fingerprint fp) const {
@@ -35,6 +33,7 @@ class FlapDetector {
     return it != alerts_.end() && it->second.flapping;
   }
   size_t tracked() const { return alerts_.size(); }
+  size_t flapping() const { return flapping_; }  // alerts flapping now
 
  private:
   struct History {
@@ -51,6 +50,7 @@ class FlapDetector {
 
   boost::unordered_flat_map<Fingerprint, History, FingerprintHash> alerts_;
   std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_;
+  size_t flapping_ = 0;
 };
 
 }  // namespace incidentd::engine

@@ -186,18 +186,24 @@ void Incidents::Link(uint32_t slot, Time now) {
     }
   }
   if (!Attractive(x, now)) return;
+  // Its dependents' incidents that opened within the window and have not paged (still in group_wait, or muted), in
+  // id order; older ones are problems of their own.
   const std::vector<std::pair<uint32_t, uint32_t>> services = st.services;
+  std::vector<uint32_t> candidates;
   for (const auto& [service, n] : services) {
     for (uint32_t dependent : topology_.DependentsOf(service)) {
-      std::vector<uint32_t> candidates = service_incidents_[dependent];
+      candidates.clear();
+      for (uint32_t y : service_incidents_[dependent]) {
+        const Incident& yi = *slots_[y];
+        if (y != slot && slot_state_[y].root == kNoIncident && yi.state == IncidentState::kTriggered && !yi.paged &&
+            now - yi.triggered_at <= topology_.window()) {
+          candidates.push_back(y);
+        }
+      }
       std::sort(candidates.begin(), candidates.end(),
                 [&](uint32_t a, uint32_t b) { return Older(*slots_[a], *slots_[b]); });
       for (uint32_t y : candidates) {
-        const Incident& yi = *slots_[y];
-        if (y == slot || slot_state_[y].root != kNoIncident || yi.state != IncidentState::kTriggered || yi.paged) {
-          continue;
-        }
-        Attach(y, slot, dependent, service, now);
+        if (slot_state_[y].root == kNoIncident) Attach(y, slot, dependent, service, now);
       }
     }
   }
@@ -297,6 +303,7 @@ void Incidents::CheckMajor(uint32_t slot, Time now, const RuleSet& rules) {
   }
   if (why.empty()) return;
   inc.major = true;
+  ++majors_declared_;
   st.values.reset();  // a major incident stays major: nothing to count any more
   if (inc.priority > m->raise_to) {
     AddTimeline(inc, now, TimelineKind::kPriority, {}, PriorityName(inc.priority) + " -> " + PriorityName(m->raise_to));

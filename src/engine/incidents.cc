@@ -84,6 +84,7 @@ void Incidents::SetState(Incident& inc, IncidentState s) {
   auto open = [](IncidentState st) { return st == IncidentState::kTriggered || st == IncidentState::kAcknowledged; };
   const bool was_open = open(inc.state);
   const bool is_open = open(s);
+  held_ += (s == IncidentState::kHeld) - (inc.state == IncidentState::kHeld);
   if (was_open && !is_open) --open_;
   if (!was_open && is_open) ++open_;
   inc.state = s;
@@ -169,6 +170,7 @@ uint32_t Incidents::Open(const CorrelationRule& rule, uint64_t key, Group& group
   pending_titles_.push_back(slot);
   if (rule.has_threshold()) {
     opened.state = IncidentState::kHeld;  // not open: it waits for its threshold
+    ++held_;
     AddTimeline(opened, now, TimelineKind::kHeld, {},
                 "needs " + ThresholdText(rule, rule.min_alerts + rule.min_distinct.count));
     return slot;
@@ -432,6 +434,7 @@ void Incidents::Advance(Time now, const RuleSet& rules, const MuteFn& muted, uin
     }
     Incident& inc = *slots_[t.slot];
     Changed(inc);  // gone: the store deletes it
+    if (inc.state == IncidentState::kHeld) --held_;
     for (const auto& [fp, m] : inc.members) forget(t.slot, fp);
     // The group goes too, so groups of high-cardinality labels do not pile up; a later incident of the same group
     // has a later creation time in its id, which keeps ids unique.
@@ -481,6 +484,7 @@ Status Incidents::Restore(std::unique_ptr<Incident> inc, const std::vector<std::
   slot_state_[slot] = Slot{};
   by_id_.emplace(i.id, slot);
   if (i.state == IncidentState::kTriggered || i.state == IncidentState::kAcknowledged) ++open_;
+  if (i.state == IncidentState::kHeld) ++held_;
   i.flapping = 0;
   for (const auto& [fp, m] : i.members) i.flapping += m.flapping ? 1 : 0;
   // The group's latest incident is the one it joins; its count of incidents keeps later ids unique.

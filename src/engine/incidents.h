@@ -133,6 +133,8 @@ class Incidents {
   }
   size_t size() const { return by_id_.size(); }
   size_t open() const { return open_; }
+  size_t held() const { return held_; }
+  uint64_t majors_declared() const { return majors_declared_; }  // since start
 
  private:
   struct Group {
@@ -256,6 +258,8 @@ class Incidents {
   std::vector<std::string> details_{""};
   boost::unordered_flat_map<std::string, uint32_t> detail_index_;
   size_t open_ = 0;
+  size_t held_ = 0;
+  uint64_t majors_declared_ = 0;
   // Incidents opened this tick, whose titles Settle renders.
   std::vector<uint32_t> pending_titles_;
   std::function<const LabelSet*(Fingerprint)> labels_of_;

@@ -87,6 +87,21 @@ TEST(TopologyTest, APagedIncidentStaysOnItsOwn) {
   EXPECT_TRUE(IncidentOf(e, On("postgres"))->symptoms.empty());
 }
 
+// An incident that never paged (here its rule has no policy) but opened longer than the window before its
+// dependency's incident is a problem of its own.
+TEST(TopologyTest, AnOldIncidentThatNeverPagedStaysOnItsOwn) {
+  RuleSet rs = TopologyRules();
+  rs.correlations[0].policy.clear();
+  Engine e({}, rs);
+  Tick(e, kT0, {Firing(On("checkout"))});
+  Tick(e, kT0 + minutes(10) + seconds(1), {Firing(On("payments"))});
+  EXPECT_TRUE(IncidentOf(e, On("checkout"))->symptom_of.empty());  // 10m1s before payments'
+  Tick(e, kT0 + minutes(10) + seconds(30), {Firing(On("postgres"))});
+  const Incident* root = IncidentOf(e, On("postgres"));
+  EXPECT_TRUE(IncidentOf(e, On("checkout"))->symptom_of.empty());
+  EXPECT_EQ(IncidentOf(e, On("payments"))->symptom_of, root->id);  // 29s before: within the window
+}
+
 TEST(TopologyTest, TheRootAttractsSymptomsForTheWindowOnly) {
   RuleSet rs = TopologyRules();
   rs.topology.window = minutes(10);
