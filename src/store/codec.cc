@@ -53,6 +53,8 @@ class Reader {
   explicit Reader(std::string_view in) : in_(in) {}
   bool ok() const { return ok_; }
   bool Done() const { return ok_ && in_.empty(); }
+  // Nothing left to read: an optional trailing section is absent (a record written before it existed).
+  bool AtEnd() const { return in_.empty(); }
   uint8_t U8() {
     if (in_.empty()) return Fail();
     uint8_t v = static_cast<uint8_t>(in_[0]);
@@ -140,7 +142,8 @@ uint64_t GetBE64(std::string_view s) {
   return v;
 }
 
-constexpr uint8_t kMaxState = static_cast<uint8_t>(IncidentState::kResolved);
+constexpr uint8_t kMaxState = static_cast<uint8_t>(IncidentState::kHeld);
+constexpr uint8_t kMaxTimelineKind = static_cast<uint8_t>(TimelineKind::kProblem);
 constexpr uint8_t kMaxStatus = static_cast<uint8_t>(AlertStatus::kResolved);
 
 }  // namespace
@@ -278,6 +281,19 @@ void EncodeIncident(const Incident& inc, std::string* out) {
   w.Varint(inc.step);
   w.At(inc.escalate_at);
   w.Varint(inc.notify_seq);
+  // The correlation section, appended after the fields of the first format: a record without it is older.
+  w.At(inc.triggered_at);
+  w.U8(static_cast<uint8_t>((inc.major ? 1 : 0) | (inc.flapping_noted ? 2 : 0)));
+  w.Str(inc.symptom_of);
+  w.Varint(inc.symptoms.size());
+  for (const std::string& s : inc.symptoms) w.Str(s);
+  w.Str(inc.problem);
+  w.Varint(inc.held.size());
+  for (const HeldAlert& h : inc.held) {
+    w.At(h.at);
+    w.Fixed64(h.fingerprint.value());
+    w.Fixed64(h.value);
+  }
 }
 
 bool DecodeIncident(std::string_view value, engine::IncidentKey key, Incident* inc) {
@@ -315,6 +331,28 @@ bool DecodeIncident(std::string_view value, engine::IncidentKey key, Incident* i
   inc->step = static_cast<uint32_t>(r.Varint());
   inc->escalate_at = r.At();
   inc->notify_seq = static_cast<uint32_t>(r.Varint());
+  if (r.AtEnd()) {
+    // Written before the correlation section: when it last triggered is not known; its creation stands in.
+    inc->triggered_at = inc->created_at;
+    return r.ok();
+  }
+  inc->triggered_at = r.At();
+  const uint8_t more = r.Enum<uint8_t>(3);
+  inc->major = (more & 1) != 0;
+  inc->flapping_noted = (more & 2) != 0;
+  inc->symptom_of = r.Str();
+  const size_t symptoms = r.Count(1);
+  for (size_t i = 0; i < symptoms && r.ok(); ++i) inc->symptoms.emplace_back(r.Str());
+  inc->problem = r.Str();
+  const size_t held = r.Count(24);
+  inc->held.reserve(held);
+  for (size_t i = 0; i < held && r.ok(); ++i) {
+    HeldAlert h;
+    h.at = r.At();
+    h.fingerprint = Fingerprint(r.Fixed64());
+    h.value = r.Fixed64();
+    inc->held.push_back(h);
+  }
   return r.Done();
 }
 
@@ -324,6 +362,7 @@ void EncodeMember(const IncidentMember& m, std::string* out) {
   w.U8(m.priority);
   w.U8(static_cast<uint8_t>(m.status));
   w.U8(m.acknowledged ? 1 : 0);
+  w.U8(m.flapping ? 1 : 0);  // appended after the first format's fields: a record without it is older
 }
 
 bool DecodeMember(std::string_view value, IncidentMember* m) {
@@ -332,6 +371,7 @@ bool DecodeMember(std::string_view value, IncidentMember* m) {
   m->priority = r.U8();
   m->status = r.Enum<AlertStatus>(kMaxStatus);
   m->acknowledged = r.Enum<uint8_t>(1) != 0;
+  m->flapping = !r.AtEnd() && r.Enum<uint8_t>(1) != 0;
   return r.Done() && m->priority >= 1 && m->priority <= 5;
 }
 
@@ -349,7 +389,7 @@ bool DecodeTimelineEntry(std::string_view value, TimelineEntry* e, std::vector<s
   if (!r.Version()) return false;
   e->at = r.At();
   e->fingerprint = Fingerprint(r.Fixed64());
-  e->kind = r.Enum<TimelineKind>(static_cast<uint8_t>(TimelineKind::kEscalationDone));
+  e->kind = r.Enum<TimelineKind>(kMaxTimelineKind);
   std::string_view detail = r.Str();
   if (detail.empty()) {
     e->detail = 0;

@@ -5,7 +5,12 @@
 // nanoseconds since the epoch, strings are a varint length and the bytes. Keys are big-endian, so RocksDB's order is
 // the ids' order: an incident's members and timeline sit together under its 16-byte id.
 //
-// Decoders return false on any malformed record (too short, a bad enum, trailing bytes); the store reports which.
+// A record kind grows by appending: fields added after its first layout form an optional trailing section, which a
+// decoder reads when present and otherwise fills with defaults, so the same kFormat reads both. An older incidentd
+// refuses a record with the section (trailing bytes) rather than misreading it.
+//
+// Decoders return false on any malformed record (too short, a bad enum, trailing bytes, a section cut short); the
+// store reports which. REQUIRES: the output is default-constructed (lists are appended to).
 #pragma once
 
 #include <cstdint>
@@ -45,10 +50,14 @@ struct DecodedAlert {
 };
 bool DecodeAlert(std::string_view value, Fingerprint fp, DecodedAlert* out);
 
-// An incident's own fields (members and timeline are records of their own). Counts derived from members are not
-// stored: recovery counts them again.
+// An incident's own fields (members and timeline are records of their own). Counts derived from members (firing,
+// firing_acknowledged, firing_by_priority, flapping) are not stored: they are counted again from the members on
+// recovery (flapping by the engine, in Incidents::Restore).
+// The correlation fields (triggered_at, major, symptom_of, symptoms, problem, flapping_noted, held) are the trailing
+// section; a record without it decodes with their defaults and triggered_at = created_at.
 void EncodeIncident(const Incident& inc, std::string* out);
 bool DecodeIncident(std::string_view value, engine::IncidentKey key, Incident* out);
+// A member's trailing byte is its flapping flag; a record without it is not flapping.
 void EncodeMember(const IncidentMember& m, std::string* out);
 bool DecodeMember(std::string_view value, IncidentMember* out);
 void EncodeTimelineEntry(const TimelineEntry& e, std::string_view detail, std::string* out);

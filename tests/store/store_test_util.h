@@ -188,12 +188,17 @@ inline std::string Describe(const engine::Engine& e) {
            std::to_string(inc->step) + " escalate " + T(inc->escalate_at) + " flush " + T(inc->flush_at) + " drop " +
            T(inc->drop_at) + " seq " + std::to_string(inc->notify_seq) + " paged_receivers [";
     for (const std::string& r : inc->paged_receivers) out += r + " ";
-    out += "] dropped " + std::to_string(inc->timeline_dropped) + "\n";
+    out += "] dropped " + std::to_string(inc->timeline_dropped) + " triggered " + T(inc->triggered_at) + " major " +
+           std::to_string(inc->major) + " symptom_of '" + inc->symptom_of + "' symptoms [";
+    for (const std::string& id : inc->symptoms) out += id + " ";
+    out += "] problem '" + inc->problem + "' flapping " + std::to_string(inc->flapping) + " held [";
+    for (const HeldAlert& h : inc->held) out += T(h.at) + " " + h.fingerprint.ToString() + " ";
+    out += "]\n";
     std::vector<std::pair<Fingerprint, IncidentMember>> members(inc->members.begin(), inc->members.end());
     std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [fp, m] : members) {
       out += "  member " + fp.ToString() + " " + std::string(StatusName(m.status)) + " P" + std::to_string(m.priority) +
-             " acked " + std::to_string(m.acknowledged) + "\n";
+             " acked " + std::to_string(m.acknowledged) + " flapping " + std::to_string(m.flapping) + "\n";
     }
     for (const TimelineEntry& t : inc->timeline) {
       out += "  " + T(t.at) + " " + std::string(TimelineKindName(t.kind)) + " " +
