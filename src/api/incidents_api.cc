@@ -34,15 +34,45 @@ bool Selected(StateFilter f, IncidentState s) {
     case StateFilter::kAll:
       return true;
     case StateFilter::kOpen:
-      return s != IncidentState::kResolved;
+      return s == IncidentState::kTriggered || s == IncidentState::kAcknowledged;
     case StateFilter::kTriggered:
       return s == IncidentState::kTriggered;
     case StateFilter::kAcknowledged:
       return s == IncidentState::kAcknowledged;
     case StateFilter::kResolved:
       return s == IncidentState::kResolved;
+    case StateFilter::kHeld:
+      return s == IncidentState::kHeld;
   }
   return false;
+}
+
+// A held incident's progress toward its rule's threshold: the alerts that fired within `window` before the latest
+// one (the edge included), or the distinct label values among them.
+void WriteHeld(JsonWriter& w, const engine::CorrelationRule& rule, const Incident& inc) {
+  const bool distinct = !rule.min_distinct.label.empty();
+  const uint64_t counted = inc.held.empty() ? 0 : rule.ThresholdCount(inc.held, inc.held.back().at);
+  w.Key("held").BeginObject();
+  w.Key("alerts").Uint(counted);
+  w.Key("needed").Uint(distinct ? rule.min_distinct.count : rule.min_alerts);
+  WriteStringOrNull(w, "label", rule.min_distinct.label);
+  w.Field("window", FormatDuration(rule.window));
+  w.EndObject();
+}
+
+// The timeline kinds about one alert, which name it.
+bool NamesAlert(TimelineKind k) {
+  switch (k) {
+    case TimelineKind::kAlertJoined:
+    case TimelineKind::kAlertRefreshed:
+    case TimelineKind::kAlertRefired:
+    case TimelineKind::kAlertResolved:
+    case TimelineKind::kFlapping:
+    case TimelineKind::kStable:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void WriteIncident(JsonWriter& w, const engine::Engine& engine, const Incident& inc, size_t alerts_limit, bool detail) {
@@ -68,6 +98,18 @@ void WriteIncident(JsonWriter& w, const engine::Engine& engine, const Incident& 
   w.Key("notifications").Uint(inc.notifications);
   w.Key("reopened").Uint(inc.reopened);
   w.EndObject();
+  w.Key("major").Bool(inc.major);
+  w.Key("root").Bool(!inc.symptoms.empty());
+  WriteStringOrNull(w, "symptom_of", inc.symptom_of);
+  w.Key("symptoms").BeginArray();
+  for (const std::string& id : inc.symptoms) w.String(id);
+  w.EndArray();
+  w.Key("flapping").Bool(inc.flapping > 0);
+  WriteStringOrNull(w, "problem", inc.problem);
+  if (inc.state == IncidentState::kHeld) {
+    const engine::CorrelationRule* rule = engine.rules().FindCorrelation(inc.rule, inc.rule_index);
+    if (rule != nullptr && rule->has_threshold()) WriteHeld(w, *rule, inc);
+  }
 
   std::vector<Fingerprint> fps;
   fps.reserve(inc.members.size());
@@ -100,6 +142,7 @@ void WriteIncident(JsonWriter& w, const engine::Engine& engine, const Incident& 
                       a->ends_kind == EndsAtKind::kNever && a->status == AlertStatus::kFiring ? kZeroTime : a->ends_at);
     }
     w.Key("acknowledged").Bool(m.acknowledged);
+    w.Key("flapping").Bool(m.flapping);
     if (detail && a) {
       engine::MuteState mute = engine.MuteStateOf(*a);
       w.Key("silenced_by").BeginArray();
@@ -125,8 +168,7 @@ void WriteIncident(JsonWriter& w, const engine::Engine& engine, const Incident& 
       w.BeginObject();
       w.Key("at").TimeMillis(e.at);
       w.Field("kind", TimelineKindName(e.kind));
-      if (e.kind == TimelineKind::kAlertJoined || e.kind == TimelineKind::kAlertRefreshed ||
-          e.kind == TimelineKind::kAlertRefired || e.kind == TimelineKind::kAlertResolved) {
+      if (NamesAlert(e.kind)) {
         char hex[16];
         e.fingerprint.Format(hex);
         w.Field("fingerprint", std::string_view(hex, 16));
@@ -156,8 +198,11 @@ Result<IncidentsQuery> ParseIncidentsQuery(std::string_view query) {
       q.state = StateFilter::kAcknowledged;
     } else if (state == "resolved") {
       q.state = StateFilter::kResolved;
+    } else if (state == "held") {
+      q.state = StateFilter::kHeld;
     } else {
-      return Status::Invalid("query parameter state: must be one of triggered, acknowledged, resolved, open, all");
+      return Status::Invalid(
+          "query parameter state: must be one of triggered, acknowledged, held, resolved, open, all");
     }
   }
   if (Status s = QuerySize(query, "limit", &q.limit); !s.ok()) return s;

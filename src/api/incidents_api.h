@@ -4,9 +4,14 @@
 //
 // An incident: {id, rule, state, priority: "P1".."P5", title, group_labels, policy, created_at, updated_at,
 // acknowledged_at, acknowledged_by, resolved_at, resolved_by, counts: {alerts, firing, notifications, reopened},
-// alerts: [{fingerprint, labels, annotations, state, priority, starts_at, ends_at, acknowledged, silenced_by,
-// inhibited_by}], and with detail, timeline: [{at, kind, fingerprint?, detail?}] and timeline_dropped}.
-// Alerts are sorted by fingerprint; null stands for a time or name not set.
+// major, root (it has symptoms), symptom_of, symptoms: [ids], flapping (an alert of it flaps), problem,
+// held?: {alerts, needed, label, window}, alerts: [{fingerprint, labels, annotations, state, priority, starts_at,
+// ends_at, acknowledged, flapping, silenced_by, inhibited_by}], and with detail, timeline: [{at, kind, fingerprint?,
+// detail?}] and timeline_dropped}.
+// Alerts are sorted by fingerprint; null stands for a time, name or id not set. `held` is there while the state is
+// held and its rule (found by name) still has a threshold: the alerts counted toward it (those that fired within the
+// rule's window before the latest, or their distinct values of `label`), the count needed, and the window as the
+// rules write it ("5m"). A timeline entry has a fingerprint for the kinds about one alert: alert_*, flapping, stable.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +23,8 @@
 
 namespace incidentd::api {
 
-enum class StateFilter { kAll, kOpen, kTriggered, kAcknowledged, kResolved };
+// kOpen: triggered or acknowledged (a held incident is not open).
+enum class StateFilter { kAll, kOpen, kTriggered, kAcknowledged, kResolved, kHeld };
 
 struct IncidentsQuery {
   StateFilter state = StateFilter::kAll;
@@ -26,8 +32,8 @@ struct IncidentsQuery {
   size_t alerts_limit = 100;  // alerts listed per incident in the list (the detail lists all)
 };
 
-// Parses "state=open&limit=20&alerts_limit=5". Unknown parameters are ignored; a bad value is an error naming the
-// parameter.
+// Parses "state=open&limit=20&alerts_limit=5"; state is all, open, triggered, acknowledged, held or resolved.
+// Unknown parameters are ignored; a bad value is an error naming the parameter.
 Result<IncidentsQuery> ParseIncidentsQuery(std::string_view query);
 
 std::string RenderIncidents(const engine::Engine& engine, const IncidentsQuery& query);

@@ -134,15 +134,7 @@ void Incidents::CheckThreshold(uint32_t slot, Time now, const RuleSet& rules) {
   if (rule == nullptr) return;  // the rules were replaced without it: it stays held until its alerts resolve
   // Alerts that fired longer than the window ago can never count again: time only moves on.
   std::erase_if(inc.held, [&](const HeldAlert& h) { return now - h.at > rule->window; });
-  uint32_t count = static_cast<uint32_t>(inc.held.size());
-  if (!rule->min_distinct.label.empty()) {
-    std::vector<uint64_t> values;
-    for (const HeldAlert& h : inc.held) {
-      if (h.value != 0) values.push_back(h.value);
-    }
-    std::sort(values.begin(), values.end());
-    count = static_cast<uint32_t>(std::unique(values.begin(), values.end()) - values.begin());
-  }
+  const uint32_t count = rule->ThresholdCount(inc.held, now);
   if (count < rule->min_alerts + rule->min_distinct.count) return;
   SetState(inc, IncidentState::kTriggered);
   inc.triggered_at = now;

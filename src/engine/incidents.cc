@@ -58,16 +58,9 @@ uint32_t Incidents::InternDetail(std::string s) {
 }
 
 const CorrelationRule* Incidents::RuleOf(Incident& inc, const RuleSet& rules) const {
-  if (inc.rule_index < rules.correlations.size() && rules.correlations[inc.rule_index].name == inc.rule) {
-    return &rules.correlations[inc.rule_index];
-  }
-  for (uint32_t i = 0; i < rules.correlations.size(); ++i) {  // the rules were replaced
-    if (rules.correlations[i].name == inc.rule) {
-      inc.rule_index = i;
-      return &rules.correlations[i];
-    }
-  }
-  return nullptr;
+  const CorrelationRule* rule = rules.FindCorrelation(inc.rule, inc.rule_index);
+  if (rule != nullptr) inc.rule_index = static_cast<uint32_t>(rule - rules.correlations.data());
+  return rule;
 }
 
 void Incidents::Touch(uint32_t slot, Time now) {

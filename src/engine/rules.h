@@ -13,6 +13,7 @@
 
 #include "engine/matcher.h"
 #include "incidentd/clock.h"
+#include "incidentd/incident.h"
 #include "incidentd/label_set.h"
 
 namespace incidentd::engine {
@@ -92,6 +93,9 @@ struct CorrelationRule {
   std::string origin;  // "file:line" of the rule, for logs and the API
 
   bool has_threshold() const { return min_alerts > 0 || !min_distinct.label.empty(); }
+  // Toward the threshold: the held alerts (oldest first) that fired within `window` before `newest`, the edge
+  // included, or the distinct values among them for min_distinct.
+  uint32_t ThresholdCount(const std::vector<HeldAlert>& held, Time newest) const;
 };
 
 // Which services depend on which: an alert on a service whose dependency has an open incident joins it as a symptom.
@@ -165,6 +169,8 @@ struct RuleSet {
   ProblemsRule problems;
 
   const Policy* FindPolicy(std::string_view name) const;
+  // The correlation rule of that name, looked for at `hint` first (where it was when last used); null if none.
+  const CorrelationRule* FindCorrelation(std::string_view name, uint32_t hint) const;
 };
 
 }  // namespace incidentd::engine

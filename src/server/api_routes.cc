@@ -4,6 +4,7 @@
 
 #include "api/incidents_api.h"
 #include "api/notifications_api.h"
+#include "api/problems_api.h"
 #include "api/silences_api.h"
 #include "model/json_writer.h"
 #include "model/query_string.h"
@@ -94,6 +95,24 @@ void AddIncidentRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<c
   };
   router.Add(bhttp::verb::post, "/api/v1/incidents/{id}/ack", "incident_ack", command(true));
   router.Add(bhttp::verb::post, "/api/v1/incidents/{id}/resolve", "incident_resolve", command(false));
+
+  // Problems: recurring incidents, read-only. Added with the incidents, which they list.
+  router.Add(bhttp::verb::get, "/api/v1/problems", "problems_get",
+             [&loop](const http::Request&, http::Responder respond) {
+               if (!loop.Read([respond](const engine::Engine& e) { respond(Json(api::RenderProblems(e))); })) {
+                 ShuttingDown(respond);
+               }
+             });
+  router.Add(bhttp::verb::get, "/api/v1/problems/{id}", "problem_get",
+             [&loop](const http::Request& req, http::Responder respond) {
+               if (!loop.Read([id = std::string(req.path_params[0]), respond](const engine::Engine& e) {
+                     const engine::Problem* p = e.problems().Find(id);
+                     if (p == nullptr) return respond(http::ErrorResponse(404, "problem " + id + " not found"));
+                     respond(Json(api::RenderProblem(e, *p)));
+                   })) {
+                 ShuttingDown(respond);
+               }
+             });
 }
 
 void AddSilenceRoutes(http::Router& router, EngineLoop& loop, std::shared_ptr<const TokenAuth> auth) {

@@ -1,4 +1,4 @@
-// The incident, silence and notification endpoints (docs/api.md): reads run on the engine's thread between ticks,
+// The incident, problem, silence and notification endpoints (docs/api.md): reads run on the engine's thread between ticks,
 // commands go through the engine loop's command queue, mutating calls pass TokenAuth first.
 #pragma once
 
