@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <memory>
+#include <utility>
 
 #include "api/alerts_api.h"
 #include "decode/factory.h"
@@ -84,14 +86,23 @@ EngineLoop::TickHook MakeTickHook(observability::Registry& metrics) {
   auto& incidents = metrics.GetGauge("incidentd_incidents", "Incidents held, open or resolved within the retention.");
   auto& open = metrics.GetGauge("incidentd_incidents_open", "Incidents triggered or acknowledged.");
   auto& silences = metrics.GetGauge("incidentd_silences_active", "Silences in effect.");
+  auto& held = metrics.GetGauge("incidentd_incidents_held", "Incidents held below their rule's threshold.");
+  auto& majors = metrics.GetCounter("incidentd_incidents_major_total", "Incidents declared major.");
+  auto& problems = metrics.GetGauge("incidentd_problems", "Correlation keys whose incidents recur (problems).");
+  auto& flapping = metrics.GetGauge("incidentd_alerts_flapping", "Alerts flapping now.");
   auto last = std::make_shared<engine::EngineCounters>();
-  return [&, last](const engine::Engine& e, size_t batches, size_t) {
+  auto last_majors = std::make_shared<uint64_t>(0);
+  return [&, last, last_majors](const engine::Engine& e, size_t batches, size_t) {
     const engine::EngineCounters& c = e.counters();
     active.Set(static_cast<double>(e.alerts().firing()));
     tracked.Set(static_cast<double>(e.alerts().size()));
     incidents.Set(static_cast<double>(e.incidents().size()));
     open.Set(static_cast<double>(e.incidents().open()));
     silences.Set(static_cast<double>(e.silences().active(e.now())));
+    held.Set(static_cast<double>(e.incidents().held()));
+    problems.Set(static_cast<double>(e.problems().size()));
+    flapping.Set(static_cast<double>(e.flapping_alerts()));
+    majors.Inc(e.incidents().majors_declared() - std::exchange(*last_majors, e.incidents().majors_declared()));
     if (batches > 0) ticks.Inc();
     added.Inc(c.alerts_new - last->alerts_new);
     refreshed.Inc(c.alerts_refreshed - last->alerts_refreshed);
