@@ -139,7 +139,6 @@ struct Incident {
   std::vector<std::string> symptoms;  // incidents that were made its symptoms, in order
   std::string problem;                // the recurring problem it belongs to; empty: none
   uint32_t flapping = 0;              // members flapping now
-  bool flapping_noted = false;        // the timeline says a flush paged no one because only flappers changed
   std::vector<HeldAlert> held;        // while held: the alerts that fired within the rule's window, oldest first
 
   static constexpr size_t kTimelineLimit = 1000;

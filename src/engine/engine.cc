@@ -91,6 +91,10 @@ void Engine::ForEachMembership(const Alert& a, Fn&& fn) {
 
 void Engine::Correlate(Fingerprint fp, Time now) {
   Alert* a = alerts_.FindMutable(fp);
+  // A flapping alert whose memberships change (the rules were reloaded) must not leave the incidents it is no longer
+  // in flagged: they would wait for it for ever.
+  std::vector<uint32_t> before;
+  if (flaps_.Flapping(fp)) ForEachMembership(*a, [&](uint32_t slot) { before.push_back(slot); });
   uint32_t primary = kNoIncident;
   std::vector<uint32_t> extra;
   // Candidates in rule order: those keyed by this alertname merged with those that match any alertname.
@@ -121,8 +125,15 @@ void Engine::Correlate(Fingerprint fp, Time now) {
   } else if (primary != kNoIncident) {
     extra_incidents_.erase(fp);
   }
-  if (flaps_.Flapping(fp))
-    ForEachMembership(*a, [&](uint32_t slot) { incidents_.MemberFlapping(slot, fp, true, now); });
+  if (!flaps_.Flapping(fp)) return;
+  std::vector<uint32_t> after;
+  ForEachMembership(*a, [&](uint32_t slot) { after.push_back(slot); });
+  for (uint32_t slot : before) {
+    if (std::find(after.begin(), after.end(), slot) == after.end()) {
+      incidents_.MemberFlapping(slot, fp, false, now, "moved to another incident");
+    }
+  }
+  for (uint32_t slot : after) incidents_.MemberFlapping(slot, fp, true, now);
 }
 
 void Engine::StateChanged(Fingerprint fp, Time now) {

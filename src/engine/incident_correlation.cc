@@ -66,8 +66,15 @@ void Incidents::FinishRestore(Time now, const RuleSet& rules) {
     if (inc.state != IncidentState::kHeld) counted.push_back(&inc);
   });
   std::sort(counted.begin(), counted.end(), [](const Incident* a, const Incident* b) { return Older(*a, *b); });
-  for (const Incident* inc : counted) problems_.Occurred(problems_rule_, *inc, inc->created_at);
+  for (const Incident* inc : counted) problems_.Occurred(problems_rule_, *inc, OccurredAt(*inc));
   problems_.Advance(now, problems_rule_);
+}
+
+Time Incidents::OccurredAt(const Incident& inc) {
+  for (const TimelineEntry& e : inc.timeline) {
+    if (e.kind == TimelineKind::kThresholdReached) return e.at;
+  }
+  return inc.created_at;
 }
 
 void Incidents::Count(uint32_t slot, const LabelSet& labels, int delta, Time now, bool live) {
@@ -151,44 +158,50 @@ bool Incidents::Attractive(const Incident& root, Time now) const {
   return IsOpen(root) && root.symptom_of.empty() && now - root.triggered_at <= topology_.window();
 }
 
-// Topology, for an incident triggered or with a new service this tick: as a symptom of its nearest dependency's
-// root, or as the root of its dependents' incidents that have not paged yet.
-void Incidents::Link(uint32_t slot, Time now) {
+// Its services, in index order: what a tick's alerts made of them, not the order they came in.
+std::vector<std::pair<uint32_t, uint32_t>> Incidents::ServicesOf(uint32_t slot) const {
+  std::vector<std::pair<uint32_t, uint32_t>> services = slot_state_[slot].services;
+  std::sort(services.begin(), services.end());
+  return services;
+}
+
+// Topology, for an incident triggered this tick that has not paged: it becomes a symptom of its nearest dependency's
+// root. A major incident stays on its own.
+void Incidents::LinkAsSymptom(uint32_t slot, Time now) {
   Incident& x = *slots_[slot];
   Slot& st = slot_state_[slot];
-  if (!IsOpen(x) || st.root != kNoIncident) return;
-  if (st.triggered_now && !x.paged) {
-    uint32_t best = kNoIncident, best_from = 0, best_to = 0;
-    size_t best_rank = SIZE_MAX;
-    for (const auto& [service, n] : st.services) {
-      const std::vector<uint32_t>& deps = topology_.DependenciesOf(service);
-      for (size_t rank = 0; rank < deps.size() && rank <= best_rank; ++rank) {
-        for (uint32_t candidate : service_incidents_[deps[rank]]) {
-          const uint32_t root = UnitOf(candidate);
-          if (root == slot || !Attractive(*slots_[root], now)) continue;
-          if (rank < best_rank || Older(*slots_[root], *slots_[best])) {
-            std::tie(best, best_rank, best_from, best_to) = std::tuple(root, rank, service, deps[rank]);
-          }
+  if (!IsOpen(x) || st.root != kNoIncident || !st.triggered_now || x.paged || x.major) return;
+  uint32_t best = kNoIncident, best_from = 0, best_to = 0;
+  size_t best_rank = SIZE_MAX;
+  for (const auto& [service, n] : ServicesOf(slot)) {
+    const std::vector<uint32_t>& deps = topology_.DependenciesOf(service);
+    for (size_t rank = 0; rank < deps.size() && rank <= best_rank; ++rank) {
+      for (uint32_t candidate : service_incidents_[deps[rank]]) {
+        const uint32_t root = UnitOf(candidate);
+        if (root == slot || !Attractive(*slots_[root], now)) continue;
+        if (rank < best_rank || Older(*slots_[root], *slots_[best])) {
+          std::tie(best, best_rank, best_from, best_to) = std::tuple(root, rank, service, deps[rank]);
         }
       }
     }
-    if (best != kNoIncident) {
-      Attach(slot, best, best_from, best_to, now);
-      return;
-    }
   }
-  if (!Attractive(x, now)) return;
-  // Its dependents' incidents that opened within the window and have not paged (still in group_wait, or muted), in
-  // id order; older ones are problems of their own.
-  const std::vector<std::pair<uint32_t, uint32_t>> services = st.services;
+  if (best != kNoIncident) Attach(slot, best, best_from, best_to, now);
+}
+
+// Topology, for an incident triggered, or with a new service, this tick, once every such incident had its chance to
+// become a symptom: it takes its dependents' incidents that opened within the window and have not paged (still in
+// group_wait, or muted), in id order. Older ones are problems of their own.
+void Incidents::LinkAsRoot(uint32_t slot, Time now) {
+  const Incident& x = *slots_[slot];
+  if (slot_state_[slot].root != kNoIncident || !Attractive(x, now)) return;
   std::vector<uint32_t> candidates;
-  for (const auto& [service, n] : services) {
+  for (const auto& [service, n] : ServicesOf(slot)) {
     for (uint32_t dependent : topology_.DependentsOf(service)) {
       candidates.clear();
       for (uint32_t y : service_incidents_[dependent]) {
         const Incident& yi = *slots_[y];
         if (y != slot && slot_state_[y].root == kNoIncident && yi.state == IncidentState::kTriggered && !yi.paged &&
-            now - yi.triggered_at <= topology_.window()) {
+            !yi.major && now - yi.triggered_at <= topology_.window()) {
           candidates.push_back(y);
         }
       }
@@ -201,6 +214,11 @@ void Incidents::Link(uint32_t slot, Time now) {
   }
 }
 
+// A symptom that resolved with its root and reopened with it is listed once.
+void Incidents::AddSymptom(Incident& root, const std::string& id) {
+  if (std::find(root.symptoms.begin(), root.symptoms.end(), id) == root.symptoms.end()) root.symptoms.push_back(id);
+}
+
 void Incidents::Attach(uint32_t symptom, uint32_t root, uint32_t symptom_service, uint32_t root_service, Time now) {
   Incident& s = *slots_[symptom];
   Incident& r = *slots_[root];
@@ -211,7 +229,7 @@ void Incidents::Attach(uint32_t symptom, uint32_t root, uint32_t symptom_service
     MoveValues(moved, symptom, root);
     slot_state_[moved].root = root;
     slots_[moved]->symptom_of = r.id;
-    r.symptoms.push_back(id);
+    AddSymptom(r, id);
     Touch(moved, now);
     AddTimeline(*slots_[moved], now, TimelineKind::kSymptomOf, {}, r.id + ": through " + s.id);
     AddTimeline(r, now, TimelineKind::kSymptomAdded, {}, id);
@@ -220,7 +238,8 @@ void Incidents::Attach(uint32_t symptom, uint32_t root, uint32_t symptom_service
   slot_state_[symptom].root = root;
   s.symptom_of = r.id;
   s.flush_at = Time::max();  // it pages through its root
-  r.symptoms.push_back(s.id);
+  s.escalate_at = Time::max();
+  AddSymptom(r, s.id);
   Touch(symptom, now);
   Touch(root, now);
   AddTimeline(s, now, TimelineKind::kSymptomOf, {},
@@ -314,11 +333,13 @@ void Incidents::CheckMajor(uint32_t slot, Time now, const RuleSet& rules) {
   AddTimeline(inc, now, TimelineKind::kMajor, {}, std::move(why));
 }
 
+// Dropped with its group, in a later millisecond than its creation: the group's next incident, which counts its
+// incidents from 0 again, then cannot get the same id.
 void Incidents::DropHeld(uint32_t slot, Time now) {
   Incident& inc = *slots_[slot];
-  inc.drop_at = now;
+  inc.drop_at = std::max(now, inc.created_at + std::chrono::milliseconds(1));
   Changed(inc);
-  timers_.push(Timer{now, inc.id_hi, inc.id_lo, slot, TimerKind::kDrop});
+  timers_.push(Timer{inc.drop_at, inc.id_hi, inc.id_lo, slot, TimerKind::kDrop});
 }
 
 void Incidents::MemberFlapping(uint32_t slot, Fingerprint fp, bool flapping, Time now, std::string detail) {

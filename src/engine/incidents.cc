@@ -237,6 +237,7 @@ uint32_t Incidents::Join(const CorrelationRule& rule, uint64_t key, const Alert&
   AddTimeline(inc, now, inserted ? TimelineKind::kAlertJoined : TimelineKind::kAlertRefired, a.fingerprint);
   Count(slot, a.labels, +1, now, true);
   if (inc.state == IncidentState::kHeld) {
+    inc.drop_at = Time::max();  // a drop due for when its alerts had all resolved
     const uint64_t value = rule.min_distinct.label.empty() ? 0 : ValueKey(0, a.labels.Get(rule.min_distinct.label));
     inc.held.push_back(HeldAlert{now, a.fingerprint, value});
     st.held_added = true;
@@ -290,6 +291,11 @@ void Incidents::MarkResolved(Incident& inc, uint32_t slot, Time now, std::string
   inc.drop_at = now + options_.retention;
   timers_.push(Timer{inc.drop_at, inc.id_hi, inc.id_lo, slot, TimerKind::kDrop});
   AddTimeline(inc, now, TimelineKind::kResolved, {}, std::move(by));
+  Slot& st = slot_state_[slot];
+  if (st.root != kNoIncident) {  // a symptom: its alerts count for itself again, and it waits for nobody
+    if (inc.firing > 0) MoveValues(slot, st.root, slot);
+    st.root = kNoIncident;
+  }
   if (!inc.symptoms.empty()) SettleSymptoms(slot, now, rules, out);
 }
 
@@ -326,8 +332,13 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
     if (slot_state_[dirty_[i]].held_added) CheckThreshold(dirty_[i], now, rules);
   }
   if (!topology_.empty()) {
-    for (size_t i = 0, n = dirty_.size(); i < n; ++i) {
-      if (slot_state_[dirty_[i]].topology_now) Link(dirty_[i], now);
+    // Every new incident first looks for its root, then each may take the incidents opened before it.
+    const size_t n = dirty_.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (slot_state_[dirty_[i]].topology_now) LinkAsSymptom(dirty_[i], now);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (slot_state_[dirty_[i]].topology_now) LinkAsRoot(dirty_[i], now);
     }
     std::sort(dirty_.begin(), dirty_.end(), by_id);
   }
@@ -335,7 +346,7 @@ void Incidents::Settle(Time now, const RuleSet& rules, std::vector<Notification>
     Slot& st = slot_state_[slot];
     if (!st.occurred_now) continue;
     Incident& inc = *slots_[slot];
-    std::string problem = problems_.Occurred(problems_rule_, inc, inc.created_at);
+    std::string problem = problems_.Occurred(problems_rule_, inc, OccurredAt(inc));
     if (problem.empty()) continue;
     const Problem* p = problems_.Find(problem);
     AddTimeline(inc, now, TimelineKind::kProblem, {},

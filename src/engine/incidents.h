@@ -229,7 +229,12 @@ class Incidents {
   static uint64_t ValueKey(size_t label, std::string_view value);                 // 0 for an empty value
   static std::string ThresholdText(const CorrelationRule& rule, uint32_t count);  // "3 alerts within 5m"
   void CheckThreshold(uint32_t slot, Time now, const RuleSet& rules);
-  void Link(uint32_t slot, Time now);
+  std::vector<std::pair<uint32_t, uint32_t>> ServicesOf(uint32_t slot) const;
+  void LinkAsSymptom(uint32_t slot, Time now);
+  void LinkAsRoot(uint32_t slot, Time now);
+  static void AddSymptom(Incident& root, const std::string& id);
+  // When an incident started counting for problems: when it reached its threshold, else when it opened.
+  static Time OccurredAt(const Incident& inc);
   void Attach(uint32_t symptom, uint32_t root, uint32_t symptom_service, uint32_t root_service, Time now);
   bool Attractive(const Incident& root, Time now) const;
   void SettleSymptoms(uint32_t root, Time now, const RuleSet& rules, std::vector<Notification>* out);

@@ -283,7 +283,7 @@ void EncodeIncident(const Incident& inc, std::string* out) {
   w.Varint(inc.notify_seq);
   // The correlation section, appended after the fields of the first format: a record without it is older.
   w.At(inc.triggered_at);
-  w.U8(static_cast<uint8_t>((inc.major ? 1 : 0) | (inc.flapping_noted ? 2 : 0)));
+  w.U8(static_cast<uint8_t>(inc.major ? 1 : 0));
   w.Str(inc.symptom_of);
   w.Varint(inc.symptoms.size());
   for (const std::string& s : inc.symptoms) w.Str(s);
@@ -337,9 +337,7 @@ bool DecodeIncident(std::string_view value, engine::IncidentKey key, Incident* i
     return r.ok();
   }
   inc->triggered_at = r.At();
-  const uint8_t more = r.Enum<uint8_t>(3);
-  inc->major = (more & 1) != 0;
-  inc->flapping_noted = (more & 2) != 0;
+  inc->major = r.Enum<uint8_t>(1) != 0;
   inc->symptom_of = r.Str();
   const size_t symptoms = r.Count(1);
   for (size_t i = 0; i < symptoms && r.ok(); ++i) inc->symptoms.emplace_back(r.Str());

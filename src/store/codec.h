@@ -53,7 +53,7 @@ bool DecodeAlert(std::string_view value, Fingerprint fp, DecodedAlert* out);
 // An incident's own fields (members and timeline are records of their own). Counts derived from members (firing,
 // firing_acknowledged, firing_by_priority, flapping) are not stored: they are counted again from the members on
 // recovery (flapping by the engine, in Incidents::Restore).
-// The correlation fields (triggered_at, major, symptom_of, symptoms, problem, flapping_noted, held) are the trailing
+// The correlation fields (triggered_at, major, symptom_of, symptoms, problem, held) are the trailing
 // section; a record without it decodes with their defaults and triggered_at = created_at.
 void EncodeIncident(const Incident& inc, std::string* out);
 bool DecodeIncident(std::string_view value, engine::IncidentKey key, Incident* out);

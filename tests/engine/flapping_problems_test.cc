@@ -96,6 +96,28 @@ TEST(FlappingTest, OtherAlertsStillPage) {
   EXPECT_EQ(Events(e), (std::vector<std::string>{"updated pd"}));
 }
 
+// The rules are reloaded while an alert flaps, and it fires again into another incident: the one it left does not
+// wait for it, and resolves when its own alerts do.
+TEST(FlappingTest, AnIncidentAFlapperLeftDoesNotWaitForIt) {
+  Engine e({}, FlappingRules(2));
+  Tick(e, kT0, {Firing(kFlapper), Firing({{"alertname", "Other"}, {"cluster", "eu1"}})});
+  Tick(e, kT0 + minutes(1), {Resolved(kFlapper, kT0 + minutes(1))});
+  Tick(e, kT0 + minutes(2), {Firing(kFlapper)});
+  Tick(e, kT0 + minutes(3), {Resolved(kFlapper, kT0 + minutes(3))});
+  const std::string first = All(e)[0]->id;
+  ASSERT_EQ(All(e)[0]->flapping, 1u);
+  RuleSet by_name = FlappingRules(2);
+  by_name.correlations[0] = Rule("by-name", {"alertname"});
+  e.SetRules(by_name);
+  Tick(e, kT0 + minutes(4), {Firing(kFlapper)});
+  Tick(e, kT0 + minutes(5), {Resolved({{"alertname", "Other"}, {"cluster", "eu1"}}, kT0 + minutes(5))});
+  const Incident* left = e.incidents().Find(first);
+  ASSERT_NE(left, nullptr);
+  EXPECT_EQ(left->flapping, 0u);
+  EXPECT_EQ(left->state, IncidentState::kResolved);
+  EXPECT_EQ(IncidentOf(e, kFlapper)->flapping, 1u);  // where it fires now
+}
+
 TEST(FlappingTest, WithoutTheSectionNothingFlaps) {
   Engine e({}, Rules({Rule("db", {"cluster"})}));
   std::vector<std::string> events;

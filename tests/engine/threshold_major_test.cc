@@ -90,6 +90,21 @@ TEST(ThresholdTest, AHeldIncidentWhoseAlertsResolveIsDropped) {
   EXPECT_EQ(All(e)[0]->state, IncidentState::kHeld);
 }
 
+// A held incident dropped and a new alert of its group within the same millisecond: the group's incident is still
+// the one held (ids are made of the creation's millisecond and a count the drop would reset).
+TEST(ThresholdTest, AGroupDroppedAndFiringAgainInOneMillisecondKeepsItsIncident) {
+  Engine e({}, ThresholdRules(3));
+  Tick(e, kT0, {Firing(Instance(1))});
+  const std::string id = All(e)[0]->id;
+  Tick(e, kT0, {Resolved(Instance(1), kT0)});
+  Tick(e, kT0, {Firing(Instance(2))});
+  ASSERT_EQ(All(e).size(), 1u);
+  EXPECT_EQ(All(e)[0]->id, id);
+  EXPECT_EQ(All(e)[0]->state, IncidentState::kHeld);
+  Tick(e, kT0 + minutes(1), {Resolved(Instance(2), kT0 + minutes(1))});
+  EXPECT_TRUE(All(e).empty());
+}
+
 TEST(ThresholdTest, AnAlertThatFiresAgainCountsFromItsNewFire) {
   Engine e({}, ThresholdRules(2));
   Tick(e, kT0, {Firing(Instance(1))});

@@ -179,6 +179,49 @@ TEST(TopologyTest, ASymptomThatRecoversSoonAfterItsRootPagesNoOne) {
   for (const Notification& n : e.TakeNotifications()) EXPECT_NE(n.incident_id, checkout->id);
 }
 
+// A symptom that recovered while waiting for its root, then fires again with it: it is the root's symptom again,
+// listed once, and nothing but the root pages.
+TEST(TopologyTest, ASymptomThatReopensWithItsRootIsItsSymptomAgain) {
+  RuleSet rs = TopologyRules();
+  rs.correlations[0].reopen_window = minutes(10);
+  rs.major = MajorRule{.set = true, .min_alerts = 3};  // would count the symptom twice if it were listed twice
+  Engine e({}, rs);
+  Tick(e, kT0, {Firing(On("postgres"))});
+  Tick(e, kT0 + seconds(10), {Firing(On("checkout"))});
+  Tick(e, kT0 + minutes(1));
+  Tick(e, kT0 + minutes(2), {Resolved(On("postgres"), kT0 + minutes(2))});
+  Tick(e, kT0 + minutes(3), {Resolved(On("checkout"), kT0 + minutes(3))});
+  const Incident* root = IncidentOf(e, On("postgres"));
+  const Incident* checkout = IncidentOf(e, On("checkout"));
+  ASSERT_EQ(checkout->state, IncidentState::kResolved);
+  e.TakeNotifications();
+  Tick(e, kT0 + minutes(4), {Firing(On("postgres")), Firing(On("checkout"))});
+  EXPECT_EQ(root->state, IncidentState::kTriggered);
+  EXPECT_EQ(checkout->state, IncidentState::kTriggered);
+  EXPECT_EQ(checkout->symptom_of, root->id);
+  EXPECT_EQ(root->symptoms, std::vector<std::string>{checkout->id});
+  EXPECT_FALSE(root->major);  // 2 alerts firing, each counted once
+  Tick(e, kT0 + minutes(5), {Resolved(On("checkout"), kT0 + minutes(5))});
+  EXPECT_EQ(checkout->state, IncidentState::kTriggered);  // waits for its root
+  Tick(e, kT0 + minutes(6), {Resolved(On("postgres"), kT0 + minutes(6))});
+  EXPECT_EQ(checkout->state, IncidentState::kResolved);
+  Tick(e, kT0 + minutes(20));
+  for (const Notification& n : e.TakeNotifications()) EXPECT_EQ(n.incident_id, root->id);
+}
+
+// Two dependencies open incidents in the same tick as their dependent: the first in depends_on wins, whatever the
+// incidents' ids (which follow their groups' hashes).
+TEST(TopologyTest, TheFirstDependencyWinsWithinATick) {
+  for (const char* name : {"A", "B", "C", "D", "E", "F"}) {
+    RuleSet rs = Rules({Rule("svc", {"service"})});
+    rs.topology.services = {{"redis", {}}, {"payments", {}}, {"cart", {1, 0}}};
+    Engine e({}, rs);
+    Tick(e, kT0, {Firing(On("redis", name)), Firing(On("cart", name)), Firing(On("payments", name))});
+    EXPECT_EQ(IncidentOf(e, On("cart", name))->symptom_of, IncidentOf(e, On("payments", name))->id) << name;
+    EXPECT_TRUE(IncidentOf(e, On("redis", name))->symptoms.empty()) << name;
+  }
+}
+
 TEST(TopologyTest, WithoutATopologyNothingLinks) {
   Engine e({}, Rules({Rule("svc", {"service"})}));
   Tick(e, kT0, {Firing(On("postgres")), Firing(On("checkout"))});

@@ -146,7 +146,6 @@ Incident FullIncident() {
   inc.symptoms = {"01ARZ3NDEKTSV4RRFFQ69G5FB0", "01ARZ3NDEKTSV4RRFFQ69G5FB1"};
   inc.problem = "01ARZ3NDEKTSV4RRFFQ69G5FB2";
   inc.flapping = 2;  // derived from the members: not stored
-  inc.flapping_noted = true;
   inc.held = {HeldAlert{kT0, Fingerprint(11), 0}, HeldAlert{kT0 + seconds(5), Fingerprint(12), 0xabcdef0123456789ULL}};
   return inc;
 }
@@ -192,7 +191,6 @@ TEST(CodecTest, IncidentRoundTripsEveryStoredField) {
   EXPECT_EQ(out.symptoms, in.symptoms);
   EXPECT_EQ(out.problem, in.problem);
   EXPECT_EQ(out.flapping, 0u);  // recovery counts it from the members
-  EXPECT_TRUE(out.flapping_noted);
   ASSERT_EQ(out.held.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(out.held[i].at, in.held[i].at) << i;
@@ -205,7 +203,6 @@ TEST(CodecTest, HeldIncidentWithoutCorrelationRoundTrips) {
   Incident in = FullIncident();
   in.state = IncidentState::kHeld;
   in.major = false;
-  in.flapping_noted = false;
   in.symptom_of.clear();
   in.symptoms.clear();
   in.problem.clear();
@@ -217,7 +214,6 @@ TEST(CodecTest, HeldIncidentWithoutCorrelationRoundTrips) {
   EXPECT_EQ(out.state, IncidentState::kHeld);
   EXPECT_EQ(out.triggered_at, in.triggered_at);
   EXPECT_FALSE(out.major);
-  EXPECT_FALSE(out.flapping_noted);
   EXPECT_EQ(out.symptom_of, "");
   EXPECT_TRUE(out.symptoms.empty());
   EXPECT_EQ(out.problem, "");
@@ -263,11 +259,10 @@ TEST(CodecTest, IncidentWrittenBeforeTheCorrelationFieldsDecodesWithDefaults) {
   EXPECT_EQ(out.symptom_of, "");
   EXPECT_TRUE(out.symptoms.empty());
   EXPECT_EQ(out.problem, "");
-  EXPECT_FALSE(out.flapping_noted);
   EXPECT_TRUE(out.held.empty());
 }
 
-// The correlation section is all there or absent: flags beyond major and flapping_noted, a count beyond what is
+// The correlation section is all there or absent: flags beyond major, a count beyond what is
 // left, or bytes after it are refused. (Cut short and trailing bytes: EveryKindRefuses... below.)
 TEST(CodecTest, ABadCorrelationSectionIsRefused) {
   const Incident in = FullIncident();
@@ -278,8 +273,8 @@ TEST(CodecTest, ABadCorrelationSectionIsRefused) {
   };
   // triggered_at, flags, symptom_of, symptoms, problem, held.
   auto section = [](uint8_t flags) { return Raw().At(kT0).U8(flags).Str("").Varint(0).Str(""); };
-  EXPECT_TRUE(decodes(section(3).Varint(0)));
-  EXPECT_FALSE(decodes(section(4).Varint(0)));                                // an unknown flag
+  EXPECT_TRUE(decodes(section(1).Varint(0)));
+  EXPECT_FALSE(decodes(section(2).Varint(0)));                                // an unknown flag
   EXPECT_FALSE(decodes(section(0).Varint(2).At(kT0).Fixed64(1).Fixed64(2)));  // two held alerts, one there
   EXPECT_FALSE(decodes(section(0).Varint(0).U8(0)));                          // a byte after the section
   EXPECT_FALSE(decodes(Raw().At(kT0)));                                       // the section's start only
