@@ -200,7 +200,8 @@ TEST_F(DurabilityTest, ANotificationPendingAtStopIsDeliveredAfterRestartOnce) {
     })) << c.Get("/api/v1/notifications").body;
     // us1's acknowledgement waits in the same lane, behind the trigger.
     ASSERT_EQ(c.Post("/api/v1/incidents/" + us1 + "/ack", "").status, 200u);
-    EXPECT_EQ(Depth(c), 2);
+    // The answer comes once the command is written; its notifications reach the outbox on an I/O thread.
+    EXPECT_TRUE(WaitFor([&] { return Depth(c) == 2; })) << Depth(c);
   }
   const auto stopping = std::chrono::steady_clock::now();
   StopDaemon();
