@@ -5,16 +5,26 @@
 // policy pages one webhook receiver, and that receiver's url is a sink in this process (Beast, 127.0.0.1, port 0,
 // its own thread, answering 202). Once /readyz answers 200 it POSTs --alerts alerts to /api/v2/alerts, one every
 // --interval-ms on one keep-alive connection, each with a `group` label never used before (so each opens an incident
-// and pages at once), and matches each page to its alert by that label, which the webhook's body carries.
+// and pages at once), and matches each page to its alert by that label, read from the webhook's body.
+//
+// With --target alertmanager the same probe measures Prometheus Alertmanager (--alertmanager, 0.25 as Debian ships
+// it) instead: started with --config.file and --storage.path in the temporary directory, --web.listen-address on a
+// free 127.0.0.1 port and --cluster.listen-address= (no clustering), ready once /-/ready answers 200. Its route groups
+// by [alertname, group] with group_wait 0s, group_interval 5m and repeat_interval 4h; a child route for
+// bench="page-latency" goes to one webhook receiver (send_resolved false) at the same sink, and everything else to a
+// receiver with no integrations, as the daemon's rule matches only the probes. Both accept the same POST to
+// /api/v2/alerts and both send the Alertmanager webhook payload (version 4), in which the probe's `group` label is
+// found.
 //
 // With --load-rate, known alerts (a fixed pool re-sent round-robin, in batches of --load-batch, on --load-connections
-// connections, open loop) are posted meanwhile; they match no correlation rule, so they load ingestion and the
-// engine's deduplication, not the outbox.
+// connections, open loop) are posted meanwhile; they match no correlation rule (no Alertmanager route with a
+// receiver), so they load ingestion and deduplication, not the outbox.
 //
 // Bounded: at most --alerts probes and --max-seconds of measuring; the child is started with PR_SET_PDEATHSIG and is
-// stopped (SIGTERM, then SIGKILL after 10 s) by its PID; the temporary directory is removed.
+// stopped (SIGTERM, then SIGKILL after 30 s) by its PID; the temporary directory is removed.
 //
-// Output: a summary, then one line "RESULT {json}". Exit status 0 when every probe's page arrived.
+// Output: a summary, then one line "RESULT {json}" whose "target" names the daemon measured. Exit status 0 when every
+// probe's page arrived.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -66,7 +76,9 @@ using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
 struct Options {
+  std::string target = "incidentd";  // or "alertmanager"
   std::string incidentd = "build/incidentd";
+  std::string alertmanager = "prometheus-alertmanager";
   size_t alerts = 2000;
   double interval_ms = 10;
   size_t warmup = 20;  // first probes, not counted (the daemon's and the outbox's connections open then)
@@ -80,13 +92,18 @@ struct Options {
 
 void PrintUsage(std::FILE* out) {
   std::fputs(
-      "Usage: page_latency --incidentd PATH [options]\n"
+      "Usage: page_latency [--target incidentd|alertmanager] [--incidentd PATH] [--alertmanager PATH] [options]\n"
       "\n"
-      "Starts PATH (the daemon) on a free 127.0.0.1 port with a generated config, POSTs alerts that each open an\n"
-      "incident paging a webhook at once (group_wait 0s), and reports the time from each POST to its page\n"
-      "reaching this program's sink.\n"
+      "Starts the target daemon on a free 127.0.0.1 port with a generated config, POSTs alerts that each open an\n"
+      "incident (Alertmanager: an aggregation group) paging a webhook at once (group_wait 0s), and reports the time\n"
+      "from each POST to its page reaching this program's sink.\n"
       "\n"
-      "  --incidentd PATH        the daemon binary. Default build/incidentd.\n"
+      "  --target T              incidentd, or alertmanager (Prometheus Alertmanager 0.25: a route grouping by\n"
+      "                          [alertname, group], group_wait 0s, group_interval 5m, repeat_interval 4h, one\n"
+      "                          webhook receiver; no clustering). Default incidentd.\n"
+      "  --incidentd PATH        the daemon binary for --target incidentd. Default build/incidentd.\n"
+      "  --alertmanager PATH     the Alertmanager binary for --target alertmanager, a path or a name on PATH.\n"
+      "                          Default prometheus-alertmanager (Debian's package of that name).\n"
       "  --alerts N              probe alerts, 1..1000000. Default 2000.\n"
       "  --interval-ms MS        one probe every MS milliseconds (sent after the previous answer), 0.1..10000.\n"
       "                          Default 10.\n"
@@ -98,11 +115,13 @@ void PrintUsage(std::FILE* out) {
       "  --load-batch B          alerts per request, 1..10000. Default 100.\n"
       "  --load-pool P           distinct background alerts, re-sent round-robin, B..1000000. Default 10000.\n"
       "\n"
-      "Output: a summary, then \"RESULT {json}\": probes (counted), received, p50_us/p90_us/p99_us/max_us/mean_us\n"
-      "(POST sent to page received), post_p50_us/post_p99_us (the probe's own request round trip), load_alerts_per_s\n"
-      "(background alerts answered 2xx per second while probing), load_errors (non-2xx or failed background\n"
-      "requests), daemon_cpu_s (the child's user+system CPU while probing), daemon_delivery_mean_us (the mean of\n"
-      "the daemon's incidentd_notification_delivery_seconds: engine decision to the receiver's answer).\n",
+      "Output: a summary, then \"RESULT {json}\": target, probes (counted), received, p50_us/p90_us/p99_us/max_us/\n"
+      "mean_us (POST sent to page received), post_p50_us/post_p99_us (the probe's own request round trip),\n"
+      "load_alerts_per_s (background alerts answered 2xx per second while probing), load_errors (non-2xx or failed\n"
+      "background requests), daemon_cpu_s (the child's user+system CPU while probing), daemon_delivery_mean_us (the\n"
+      "mean of the daemon's own histogram: for incidentd incidentd_notification_delivery_seconds, engine decision to\n"
+      "the receiver's answer; for Alertmanager alertmanager_notification_latency_seconds, the webhook call alone;\n"
+      "-1 when it has no observations).\n",
       out);
 }
 
@@ -119,8 +138,13 @@ bool ParseOptions(int argc, char** argv, Options* o, std::string* error) {
     const bool number = !value.empty() && end != nullptr && *end == '\0' && std::isfinite(d);
     auto in = [&](double lo, double hi) { return number && d >= lo && d <= hi; };
     bool ok = true;
-    if (arg == "--incidentd") {
+    if (arg == "--target") {
+      ok = value == "incidentd" || value == "alertmanager";
+      o->target = value;
+    } else if (arg == "--incidentd") {
       o->incidentd = value;
+    } else if (arg == "--alertmanager") {
+      o->alertmanager = value;
     } else if (arg == "--alerts") {
       ok = in(1, 1e6);
       o->alerts = static_cast<size_t>(d);
@@ -187,8 +211,9 @@ uint16_t FreePort() {
   return a.local_endpoint().port();
 }
 
-// The receiver: keeps, per probe, when its first page arrived. A probe is recognised by "pl-<nonce>-<index>" in the
-// body (the webhook's groupLabels, commonLabels and alerts carry it).
+// The receiver: keeps, per probe, when its first page arrived. A probe is recognised by its `group` label,
+// "pl-<nonce>-<index>", found as "group":"pl-<nonce>-<index>" in the body: both targets send the Alertmanager
+// webhook payload (version 4), whose groupLabels, commonLabels and alerts[].labels carry it.
 class Sink {
  public:
   Sink(std::string marker, size_t probes)
@@ -200,20 +225,40 @@ class Sink {
   uint64_t pages() const { return pages_.load(); }
   uint64_t unmatched() const { return unmatched_.load(); }
 
+  // The probe index in the first "group" label of `body` whose value is marker + index; nullopt when none is.
+  // JSON whitespace around the colon is allowed; escapes are not expected (the values are plain ASCII).
+  static std::optional<size_t> ProbeIndex(std::string_view body, std::string_view marker, size_t probes) {
+    static constexpr std::string_view kKey = "\"group\"";
+    for (size_t p = body.find(kKey); p != std::string_view::npos; p = body.find(kKey, p + 1)) {
+      std::string_view rest = body.substr(p + kKey.size());
+      auto skip_space = [&rest] {
+        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r')) {
+          rest.remove_prefix(1);
+        }
+      };
+      skip_space();
+      if (rest.empty() || rest[0] != ':') continue;
+      rest.remove_prefix(1);
+      skip_space();
+      if (rest.empty() || rest[0] != '"') continue;
+      rest.remove_prefix(1);
+      if (rest.substr(0, marker.size()) != marker) continue;
+      rest.remove_prefix(marker.size());
+      size_t index = 0;
+      auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
+      if (ec == std::errc() && end < rest.data() + rest.size() && *end == '"' && index < probes) return index;
+    }
+    return std::nullopt;
+  }
+
  private:
   void Record(std::string_view body) {
     const int64_t at = NowNanos();
     pages_.fetch_add(1);
-    const size_t p = body.find(marker_);
-    size_t index = 0;
-    if (p != std::string_view::npos) {
-      const char* first = body.data() + p + marker_.size();
-      auto [end, ec] = std::from_chars(first, body.data() + body.size(), index);
-      if (ec == std::errc() && index < arrivals_.size()) {
-        int64_t none = 0;
-        arrivals_[index].compare_exchange_strong(none, at, std::memory_order_acq_rel);
-        return;
-      }
+    if (const std::optional<size_t> index = ProbeIndex(body, marker_, arrivals_.size())) {
+      int64_t none = 0;
+      arrivals_[*index].compare_exchange_strong(none, at, std::memory_order_acq_rel);
+      return;
     }
     unmatched_.fetch_add(1);
   }
@@ -454,6 +499,88 @@ double HistogramMean(std::string_view text, std::string_view name) {
   return count > 0 ? sum / count : -1;
 }
 
+// Whether `program` can be executed as execvp would find it: a path as given, or a bare name searched on PATH.
+bool IsExecutable(const std::string& program) {
+  if (program.empty()) return false;
+  if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0;
+  const char* env = std::getenv("PATH");
+  std::string_view dirs = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  for (;;) {
+    const size_t colon = dirs.find(':');
+    const std::string_view d = dirs.substr(0, colon);
+    const std::string candidate = (d.empty() ? std::string(".") : std::string(d)) + "/" + program;
+    if (access(candidate.c_str(), X_OK) == 0) return true;
+    if (colon == std::string_view::npos) return false;
+    dirs.remove_prefix(colon + 1);
+  }
+}
+
+// How to start one target daemon and ask it.
+struct Target {
+  std::vector<std::string> args;   // the child's command line
+  std::string ready_path;          // answers 200 once it takes alerts
+  std::string delivery_histogram;  // its own notification histogram in /metrics
+  std::string delivery_span;       // what that histogram times, for the summary
+};
+
+// Writes the target's config into `dir`: listen on 127.0.0.1:`port`, group the probes (bench="page-latency") by
+// [alertname, group] with group_wait 0s and page the webhook at 127.0.0.1:`sink_port` once per group.
+Target PrepareTarget(const Options& o, const fs::path& dir, uint16_t port, uint16_t sink_port) {
+  const std::string hook = "http://127.0.0.1:" + std::to_string(sink_port) + "/hook";
+  if (o.target == "alertmanager") {
+    // Alertmanager 0.25 takes group_wait 0s (a new group is flushed at once). Alerts other than the probes take the
+    // root route to a receiver with no integrations, as they match no rule in the daemon's config.
+    std::ofstream config(dir / "alertmanager.yml");
+    config << "route:\n"
+              "  receiver: none\n"
+              "  group_by: [alertname, group]\n"
+              "  group_wait: 0s\n"
+              "  group_interval: 5m\n"
+              "  repeat_interval: 4h\n"
+              "  routes:\n"
+              "    - receiver: sink\n"
+              "      matchers: ['bench=\"page-latency\"']\n"
+              "receivers:\n"
+              "  - name: none\n"
+              "  - name: sink\n"
+              "    webhook_configs:\n"
+              "      - url: "
+           << hook << "\n"
+           << "        send_resolved: false\n";
+    return {{o.alertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
+             "--storage.path=" + (dir / "data").string(), "--web.listen-address=127.0.0.1:" + std::to_string(port),
+             "--cluster.listen-address=", "--log.level=warn"},
+            "/-/ready",
+            "alertmanager_notification_latency_seconds",
+            "of the webhook call alone"};
+  }
+  std::ofstream rules(dir / "rules.yaml");
+  rules << "correlations:\n"
+           "  - name: page-latency\n"
+           "    match: ['bench=\"page-latency\"']\n"
+           "    group_by: [alertname, group]\n"
+           "    group_wait: 0s\n"
+           "    policy: page\n"
+           "policies:\n"
+           "  - name: page\n"
+           "    steps:\n"
+           "      - notify: [sink]\n"
+           "receivers:\n"
+           "  - name: sink\n"
+           "    type: webhook\n"
+           "    url: "
+        << hook << "\n";
+  std::ofstream config(dir / "incidentd.yaml");
+  config << "listen: 127.0.0.1:" << port << "\n"
+         << "data_dir: " << (dir / "data").string() << "\n"
+         << "rule_files: [" << (dir / "rules.yaml").string() << "]\n"
+         << "log_level: warn\n";
+  return {{o.incidentd, "--config", (dir / "incidentd.yaml").string()},
+          "/readyz",
+          "incidentd_notification_delivery_seconds",
+          "from decision to the receiver's answer"};
+}
+
 void PrintLogTail(const fs::path& log) {
   std::ifstream in(log);
   std::vector<std::string> lines;
@@ -474,8 +601,12 @@ int Main(int argc, char** argv) {
     PrintUsage(stdout);
     return 0;
   }
-  if (access(o.incidentd.c_str(), X_OK) != 0) {
-    std::fprintf(stderr, "page_latency: %s is not an executable (--incidentd)\n", o.incidentd.c_str());
+  const bool alertmanager = o.target == "alertmanager";
+  const std::string& binary = alertmanager ? o.alertmanager : o.incidentd;
+  if (!IsExecutable(binary)) {
+    std::fprintf(stderr, "page_latency: %s is not an executable (--%s)%s\n", binary.c_str(),
+                 alertmanager ? "alertmanager" : "incidentd",
+                 alertmanager ? "; on Debian: apt-get install prometheus-alertmanager" : "");
     return 2;
   }
   TempDir dir;
@@ -488,44 +619,22 @@ int Main(int argc, char** argv) {
   Sink sink(marker, total);
   const uint16_t port = FreePort();
 
-  {
-    std::ofstream rules(dir.path / "rules.yaml");
-    rules << "correlations:\n"
-             "  - name: page-latency\n"
-             "    match: ['bench=\"page-latency\"']\n"
-             "    group_by: [alertname, group]\n"
-             "    group_wait: 0s\n"
-             "    policy: page\n"
-             "policies:\n"
-             "  - name: page\n"
-             "    steps:\n"
-             "      - notify: [sink]\n"
-             "receivers:\n"
-             "  - name: sink\n"
-             "    type: webhook\n"
-             "    url: http://127.0.0.1:"
-          << sink.port() << "/hook\n";
-    std::ofstream config(dir.path / "incidentd.yaml");
-    config << "listen: 127.0.0.1:" << port << "\n"
-           << "data_dir: " << (dir.path / "data").string() << "\n"
-           << "rule_files: [" << (dir.path / "rules.yaml").string() << "]\n"
-           << "log_level: warn\n";
-  }
+  const Target target = PrepareTarget(o, dir.path, port, sink.port());
   const fs::path log = dir.path / "daemon.log";
-  Child child({o.incidentd, "--config", (dir.path / "incidentd.yaml").string()}, log.string());
+  Child child(target.args, log.string());
   if (child.pid() <= 0) {
     std::fprintf(stderr, "page_latency: fork failed\n");
     return 1;
   }
   const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
 
-  // Ready: /readyz answers 200, within 15 s.
+  // Ready: /readyz (Alertmanager: /-/ready) answers 200, within 15 s.
   {
     Client probe(endpoint);
     const auto deadline = SteadyClock::now() + std::chrono::seconds(15);
     for (;;) {
       std::string e;
-      if (probe.Call(http::verb::get, "/readyz", "", std::chrono::milliseconds(500), nullptr, &e) == 200) break;
+      if (probe.Call(http::verb::get, target.ready_path, "", std::chrono::milliseconds(500), nullptr, &e) == 200) break;
       if (!child.Running() || SteadyClock::now() > deadline) {
         std::fprintf(stderr, "page_latency: the daemon did not become ready (%s); its log:\n", e.c_str());
         PrintLogTail(log);
@@ -542,9 +651,10 @@ int Main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(1));  // the pool is known before probing starts
   }
   std::printf(
-      "page_latency: daemon pid %d on 127.0.0.1:%u, sink on 127.0.0.1:%u, %zu probes (+%zu warm-up) every "
+      "page_latency: %s pid %d on 127.0.0.1:%u, sink on 127.0.0.1:%u, %zu probes (+%zu warm-up) every "
       "%.1f ms, background load %.0f alerts/s\n",
-      static_cast<int>(child.pid()), port, sink.port(), o.alerts, o.warmup, o.interval_ms, o.load_rate);
+      o.target.c_str(), static_cast<int>(child.pid()), port, sink.port(), o.alerts, o.warmup, o.interval_ms,
+      o.load_rate);
   std::fflush(stdout);
 
   Client poster(endpoint);
@@ -592,12 +702,13 @@ int Main(int argc, char** argv) {
   };
   while (missing() > 0 && SteadyClock::now() < wait_end) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (load) load->Stop();
-  // The daemon's own view: from the engine's decision to the receiver's answer (every probe, warm-up included).
+  // The daemon's own view (every probe, warm-up included): incidentd from the engine's decision to the receiver's
+  // answer; Alertmanager the webhook call alone.
   double delivery_mean_us = -1;
   {
     std::string e, metrics;
     if (poster.Call(http::verb::get, "/metrics", "", std::chrono::seconds(5), nullptr, &e, &metrics) == 200) {
-      const double mean = HistogramMean(metrics, "incidentd_notification_delivery_seconds");
+      const double mean = HistogramMean(metrics, target.delivery_histogram);
       if (mean >= 0) delivery_mean_us = mean * 1e6;
     }
   }
@@ -620,19 +731,19 @@ int Main(int argc, char** argv) {
   std::printf(
       "%zu of %zu pages received (%llu pages in all, %llu unmatched, %zu POST errors); POST to page: "
       "p50 %.0f µs, p90 %.0f µs, p99 %.0f µs, max %.0f µs; the POST's answer: p50 %.0f µs, p99 %.0f µs; "
-      "background %.0f alerts/s (%llu errors); daemon CPU %.2f s over %.1f s; the daemon's mean from decision to "
-      "the receiver's answer %.0f µs\n",
+      "background %.0f alerts/s (%llu errors); daemon CPU %.2f s over %.1f s; the daemon's own mean %s %.0f µs\n",
       latency_us.size(), counted, static_cast<unsigned long long>(sink.pages()),
       static_cast<unsigned long long>(sink.unmatched()), post_errors, Percentile(latency_us, 0.5),
       Percentile(latency_us, 0.9), Percentile(latency_us, 0.99), latency_us.empty() ? 0 : latency_us.back(),
       Percentile(post_us, 0.5), Percentile(post_us, 0.99), load_per_s, static_cast<unsigned long long>(load_errors),
-      daemon_cpu, window, delivery_mean_us);
+      daemon_cpu, window, target.delivery_span.c_str(), delivery_mean_us);
   std::printf(
-      "RESULT {\"probes\":%zu,\"received\":%zu,\"p50_us\":%.0f,\"p90_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f,"
-      "\"mean_us\":%.0f,\"post_p50_us\":%.0f,\"post_p99_us\":%.0f,\"post_errors\":%zu,\"load_rate\":%.0f,"
+      "RESULT {\"target\":\"%s\",\"probes\":%zu,\"received\":%zu,\"p50_us\":%.0f,\"p90_us\":%.0f,"
+      "\"p99_us\":%.0f,\"max_us\":%.0f,\"mean_us\":%.0f,\"post_p50_us\":%.0f,\"post_p99_us\":%.0f,"
+      "\"post_errors\":%zu,\"load_rate\":%.0f,"
       "\"load_alerts_per_s\":%.0f,\"load_errors\":%llu,\"daemon_cpu_s\":%.3f,\"seconds\":%.3f,"
       "\"daemon_delivery_mean_us\":%.0f}\n",
-      counted, latency_us.size(), Percentile(latency_us, 0.5), Percentile(latency_us, 0.9),
+      o.target.c_str(), counted, latency_us.size(), Percentile(latency_us, 0.5), Percentile(latency_us, 0.9),
       Percentile(latency_us, 0.99), latency_us.empty() ? 0 : latency_us.back(), mean, Percentile(post_us, 0.5),
       Percentile(post_us, 0.99), post_errors, o.load_rate, load_per_s, static_cast<unsigned long long>(load_errors),
       daemon_cpu, window, delivery_mean_us);
