@@ -5,13 +5,15 @@ CONFIG ?= config/incidentd.yaml
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= RelWithDebInfo
 
-# Every Debian package the build, the tests and the benchmarks use.
+# Every Debian package the build, the tests and the benchmarks use. bench/compare.sh (make bench-compare) installs the
+# two it alone needs, prometheus-alertmanager and gnuplot-nox, when it runs: Debian's Alertmanager starts a service on
+# :9093, the port `make run` gives incidentd.
 DEBIAN_PACKAGES := g++ make cmake ninja-build pkg-config ccache curl python3 \
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
   libre2-dev libssl-dev ca-certificates openssl libgtest-dev libgmock-dev libbenchmark-dev libsystemd-dev systemd dpkg-dev \
   librocksdb-dev librdkafka-dev kcat libjemalloc-dev
 
-.PHONY: deps build run test bench format clean
+.PHONY: deps build run test bench bench-compare format clean
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -38,6 +40,11 @@ test: build
 # Decoder micro-benchmarks and HTTP ingestion through the load generator; bench/README.md explains the figures.
 bench: build
 	bench/run.sh $(BUILD)
+
+# The same load against incidentd and Debian's Prometheus Alertmanager, in turns; keeps a table and a plot in
+# bench/results/. bench/README.md ("Side by side with Alertmanager") explains the figures.
+bench-compare: build
+	bench/compare.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
