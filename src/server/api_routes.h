@@ -1,5 +1,5 @@
-// The incident, problem, silence and notification endpoints (docs/api.md): reads run on the engine's thread between ticks,
-// commands go through the engine loop's command queue, mutating calls pass TokenAuth first.
+// The incident, problem, silence and notification endpoints (docs/api.md): reads run on the engine's thread between
+// ticks, commands go through the engine loop's command queue, mutating calls pass TokenAuth first.
 #pragma once
 
 #include <memory>
