@@ -1,7 +1,9 @@
 // Incident: a group of alerts that a correlation rule put together, with its lifecycle, priority and timeline.
 //
 // Lifecycle: triggered -> acknowledged -> resolved, and back to triggered ("reopened") when its group fires again
-// within the rule's reopen_window. It resolves as soon as all its alerts are resolved, or when someone resolves it.
+// within the rule's reopen_window. It resolves as soon as all its alerts are resolved, or when someone resolves it;
+// a symptom of another incident, or one with a flapping alert, waits (engine/incidents.h). A rule with a threshold
+// opens it held, until enough alerts fired.
 //
 // Ownership: the engine owns incidents; readers get const references on the engine's thread.
 #pragma once

@@ -7,8 +7,9 @@
 //
 // The stages, in order: dedup (the fingerprint, minus dedup.ignore_labels), the alert store (Alertmanager's merge
 // rules and resolve timers), correlation (the first matching rule, or every one with `continue`, puts the alert in
-// its group's incident), the incidents' lifecycle and group timers, which page the policy's receivers unless every
-// firing alert of the incident is silenced or inhibited.
+// its group's incident), correlation beyond the group (thresholds, topology, major incidents, flapping alerts through
+// the FlapDetector, recurring problems: engine/incidents.h), the incidents' lifecycle and group timers, which page the
+// policy's receivers unless every firing alert of the incident is silenced or inhibited.
 //
 // Thread rule: single-threaded; the engine loop's thread owns it. Readers run on that thread between ticks.
 #pragma once
