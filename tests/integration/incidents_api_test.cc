@@ -186,9 +186,13 @@ TEST_F(IncidentsApiTest, OpensOnTheFirstAlertPagesAfterGroupWaitAndResolvesInThe
             (std::vector<std::string>{"opened", "alert_joined", "alert_joined", "notified", "alert_resolved",
                                       "alert_resolved", "resolved", "notified"}));
   EXPECT_EQ(TimelineEntries(done, "notified").back(), "2026-05-28T20:29:10.000Z resolved -> hook");
-  HttpResult m = c.Get("/metrics");
-  EXPECT_NE(m.body.find("incidentd_notifications_total{event=\"triggered\"} 1\n"), std::string::npos) << m.body;
-  EXPECT_NE(m.body.find("incidentd_notifications_total{event=\"resolved\"} 1\n"), std::string::npos) << m.body;
+  // The notifications are counted as they are released, once their tick is written: maybe after the answer.
+  std::string metrics;
+  EXPECT_TRUE(WaitFor([&] {
+    metrics = c.Get("/metrics").body;
+    return metrics.find("incidentd_notifications_total{event=\"resolved\"} 1\n") != std::string::npos;
+  })) << metrics;
+  EXPECT_NE(metrics.find("incidentd_notifications_total{event=\"triggered\"} 1\n"), std::string::npos) << metrics;
 }
 
 TEST_F(IncidentsApiTest, ListsNewestFirstFilteredByStateAndLimited) {
