@@ -270,7 +270,7 @@ void Engine::Advance(Time now) {
   counters_.alerts_resolved += resolved_scratch_.size();
   if (rules_.flapping.changes > 0 || flaps_.tracked() > 0) {
     resolved_scratch_.clear();
-    flaps_.Advance(now, rules_.flapping, &resolved_scratch_);
+    flaps_.Advance(now, &resolved_scratch_);
     for (Fingerprint fp : resolved_scratch_) {
       if (const Alert* a = alerts_.Find(fp)) {
         ForEachMembership(*a, [&](uint32_t slot) { incidents_.MemberFlapping(slot, fp, false, now); });

@@ -26,7 +26,7 @@ bool FlapDetector::Changed(const FlappingRule& rule, Fingerprint fp, Time at) {
   return started;
 }
 
-void FlapDetector::Advance(Time now, const FlappingRule& rule, std::vector<Fingerprint>* stable) {
+void FlapDetector::Advance(Time now, std::vector<Fingerprint>* stable) {
   while (!expiries_.empty() && expiries_.top().at <= now) {
     const Expiry e = expiries_.top();
     expiries_.pop();
@@ -38,7 +38,6 @@ void FlapDetector::Advance(Time now, const FlappingRule& rule, std::vector<Finge
     }
     alerts_.erase(it);
   }
-  (void)rule;
 }
 
 std::optional<Time> FlapDetector::NextDeadline() {

@@ -24,7 +24,7 @@ class FlapDetector {
   // The alert changed state at `at`. True when this change made it flapping (it was not before).
   bool Changed(const FlappingRule& rule, Fingerprint fp, Time at);
   // Expiries due by now: appends the alerts that became stable (quiet for `quiet`) to `stable`.
-  void Advance(Time now, const FlappingRule& rule, std::vector<Fingerprint>* stable);
+  void Advance(Time now, std::vector<Fingerprint>* stable);
   std::optional<Time> NextDeadline();
   // Recovery: the alert was flapping when the state was written; its quiet period starts again at `now`.
   void RestoreFlapping(const FlappingRule& rule, Fingerprint fp, Time now);

@@ -57,7 +57,7 @@ void Problems::Advance(Time now, const ProblemsRule& rule) {
       by_id_.erase(k.problem->id);
       --problems_;
     }
-    // The count of problems made stays in the ids through the problem's first incident time, which differs.
+    // Its count of problems goes too: a later problem of the key has a later first incident, so another id.
     keys_.erase(it);
   }
 }
